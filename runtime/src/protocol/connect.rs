@@ -1,0 +1,435 @@
+//! The Connect protocol: unary (bare body, or GET with the message in the query), streaming
+//! (envelopes closed by an end-stream message), and its JSON error format.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use super::code::Code;
+use super::codec::Codec;
+use super::compression::Encoding;
+use super::status::{BASE64_ANY_PAD, ErrorDetail, Status, decode_base64_lenient};
+
+/// `Connect-Protocol-Version` header.
+pub const PROTOCOL_VERSION_HEADER: &str = "connect-protocol-version";
+/// The protocol version this runtime speaks.
+pub const PROTOCOL_VERSION: &str = "1";
+/// `Connect-Timeout-Ms` header.
+pub const TIMEOUT_HEADER: &str = "connect-timeout-ms";
+/// Streaming: the message encoding header.
+pub const STREAM_ENCODING_HEADER: &str = "connect-content-encoding";
+/// Streaming: the accepted message encodings header.
+pub const STREAM_ACCEPT_ENCODING_HEADER: &str = "connect-accept-encoding";
+/// Prefix under which unary responses carry trailers as headers.
+pub const TRAILER_PREFIX: &str = "trailer-";
+
+/// The codec of a unary content type (`application/proto`, `application/json`, the latter
+/// with an optional `charset=utf-8`).
+pub fn unary_codec(content_type: &str) -> Option<Codec> {
+    let (base, params) = split_params(content_type);
+    let sub = base.strip_prefix("application/")?;
+    let codec = Codec::from_name(sub)?;
+    if codec == Codec::Json && !charset_ok(params) {
+        return None;
+    }
+    Some(codec)
+}
+
+/// The codec of a streaming content type (`application/connect+proto|json`).
+pub fn stream_codec(content_type: &str) -> Option<Codec> {
+    let (base, _) = split_params(content_type);
+    Codec::from_name(base.strip_prefix("application/connect+")?)
+}
+
+/// The content type of a unary message.
+pub fn unary_content_type(codec: Codec) -> HeaderValue {
+    HeaderValue::from_static(match codec {
+        Codec::Proto => "application/proto",
+        Codec::Json => "application/json",
+    })
+}
+
+/// The content type of a stream.
+pub fn stream_content_type(codec: Codec) -> HeaderValue {
+    HeaderValue::from_static(match codec {
+        Codec::Proto => "application/connect+proto",
+        Codec::Json => "application/connect+json",
+    })
+}
+
+pub(crate) fn split_params(content_type: &str) -> (String, &str) {
+    let (base, params) = content_type.split_once(';').unwrap_or((content_type, ""));
+    (base.trim().to_ascii_lowercase(), params)
+}
+
+fn charset_ok(params: &str) -> bool {
+    params.split(';').all(|p| {
+        let p = p.trim();
+        match p.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
+                v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            }
+            _ => true,
+        }
+    })
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireError {
+    #[serde(default)]
+    code: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    details: Vec<WireDetail>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireDetail {
+    #[serde(rename = "type")]
+    type_name: String,
+    value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    debug: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireEndStream {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<WireError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn to_wire(status: &Status) -> WireError {
+    WireError {
+        code: status.code().as_str().to_owned(),
+        message: status.message().to_owned(),
+        details: status
+            .details()
+            .iter()
+            .map(|d| WireDetail {
+                type_name: d.type_name().to_owned(),
+                value: BASE64_ANY_PAD.encode(d.value()),
+                debug: None,
+            })
+            .collect(),
+    }
+}
+
+fn from_wire(w: WireError) -> Option<Status> {
+    let code: Code = w.code.parse().ok()?;
+    let mut st = Status::new(code, w.message);
+    for d in w.details {
+        // A detail whose bytes do not decode is dropped rather than failing the error.
+        if let Some(v) = decode_base64_lenient(&d.value) {
+            st = st.with_detail(ErrorDetail::new(d.type_name, v));
+        }
+    }
+    Some(st)
+}
+
+/// The JSON body of a unary error response.
+pub fn error_to_json(status: &Status) -> Bytes {
+    // Serializing plain strings into a Vec cannot fail.
+    Bytes::from(serde_json::to_vec(&to_wire(status)).unwrap_or_default())
+}
+
+/// Reads a unary error response body; falls back to the code implied by the HTTP status
+/// when the body is not a Connect error (a proxy's HTML page, say).
+pub fn error_from_json(body: &[u8], http_status: u16) -> Status {
+    serde_json::from_slice::<WireError>(body)
+        .ok()
+        .and_then(from_wire)
+        .unwrap_or_else(|| {
+            let code = Code::from_http_status(http_status);
+            let reason = http::StatusCode::from_u16(http_status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            Status::new(
+                code,
+                format!("HTTP status {http_status} {reason}")
+                    .trim_end()
+                    .to_owned(),
+            )
+        })
+}
+
+/// The JSON payload of the end-stream message.
+pub fn end_stream_to_json(error: Option<&Status>, trailers: &HeaderMap) -> Bytes {
+    let mut metadata = serde_json::Map::new();
+    for key in trailers.keys() {
+        let values: Vec<serde_json::Value> = trailers
+            .get_all(key)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| serde_json::Value::String(v.to_owned()))
+            .collect();
+        metadata.insert(key.as_str().to_owned(), serde_json::Value::Array(values));
+    }
+    let end = WireEndStream {
+        error: error.map(to_wire),
+        metadata: (!metadata.is_empty()).then_some(metadata),
+    };
+    Bytes::from(serde_json::to_vec(&end).unwrap_or_default())
+}
+
+/// Parses the end-stream message: the error, if any, and the trailers.
+pub fn parse_end_stream(payload: &[u8]) -> Result<(Option<Status>, HeaderMap), Status> {
+    let end: WireEndStream = serde_json::from_slice(payload)
+        .map_err(|e| Status::internal(format!("invalid end-stream message: {e}")))?;
+    let mut trailers = HeaderMap::new();
+    for (k, v) in end.metadata.unwrap_or_default() {
+        let Ok(name) = HeaderName::from_bytes(k.as_bytes()) else {
+            continue;
+        };
+        let serde_json::Value::Array(values) = v else {
+            return Err(Status::internal("invalid end-stream metadata"));
+        };
+        for v in values {
+            if let Some(value) = v.as_str().and_then(|s| HeaderValue::from_str(s).ok()) {
+                trailers.append(name.clone(), value);
+            }
+        }
+    }
+    let error = match end.error {
+        None => None,
+        Some(w) => Some(from_wire(w).unwrap_or_else(|| {
+            Status::unknown("end-stream message carries an error without a valid code")
+        })),
+    };
+    Ok((error.map(|e| e.with_metadata(trailers.clone())), trailers))
+}
+
+/// A unary call's request as carried by a Connect GET URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetQuery {
+    /// From `encoding`.
+    pub codec: Codec,
+    /// From `compression` (identity when absent).
+    pub encoding: Encoding,
+    /// The message bytes, still compressed if `encoding` says so.
+    pub message: Bytes,
+}
+
+/// Parses the query string of a Connect GET request. Unknown parameters are ignored.
+pub fn parse_get_query(query: &str, max_message_size: usize) -> Result<GetQuery, Status> {
+    let mut codec = None;
+    let mut encoding = Encoding::Identity;
+    let mut message: Option<Vec<u8>> = None;
+    let mut base64 = false;
+    let mut version = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if v.len() > max_message_size.saturating_mul(4).saturating_add(16) {
+            return Err(super::compression::too_large(v.len(), max_message_size));
+        }
+        let value = form_decode(v)?;
+        match k {
+            "encoding" => {
+                let name = String::from_utf8_lossy(&value);
+                codec = Some(Codec::from_name(&name).ok_or_else(|| {
+                    Status::unimplemented(format!("unsupported codec {name:?} in GET query"))
+                })?);
+            }
+            "compression" => {
+                let name = String::from_utf8_lossy(&value);
+                encoding = Encoding::from_name(&name).ok_or_else(|| {
+                    Status::unimplemented(format!(
+                        "unsupported compression {name:?}: accepted are gzip, identity"
+                    ))
+                })?;
+            }
+            "base64" => base64 = value == b"1",
+            "message" => message = Some(value),
+            "connect" => version = Some(value),
+            _ => {}
+        }
+    }
+    if let Some(v) = version {
+        if v != b"v1" {
+            return Err(Status::invalid_argument(format!(
+                "unsupported Connect protocol version {:?} in GET query",
+                String::from_utf8_lossy(&v)
+            )));
+        }
+    }
+    let codec = codec.ok_or_else(|| Status::invalid_argument("GET query is missing `encoding`"))?;
+    let raw = message.unwrap_or_default();
+    let message = if base64 {
+        let s = std::str::from_utf8(&raw)
+            .map_err(|_| Status::invalid_argument("GET `message` is not valid base64"))?;
+        decode_base64_lenient(s)
+            .ok_or_else(|| Status::invalid_argument("GET `message` is not valid base64"))?
+    } else {
+        raw
+    };
+    if message.len() > max_message_size {
+        return Err(super::compression::too_large(
+            message.len(),
+            max_message_size,
+        ));
+    }
+    Ok(GetQuery {
+        codec,
+        encoding,
+        message: Bytes::from(message),
+    })
+}
+
+/// Decodes one `application/x-www-form-urlencoded` value (`+` is a space).
+fn form_decode(v: &str) -> Result<Vec<u8>, Status> {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        Status::invalid_argument("malformed percent-encoding in GET query")
+                    })?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// Builds the query string of a Connect GET request.
+pub fn encode_get_query(codec: Codec, encoding: Encoding, message: &[u8]) -> String {
+    let mut q = format!("connect=v1&encoding={}", codec.name());
+    if encoding != Encoding::Identity {
+        q.push_str("&compression=");
+        q.push_str(encoding.name());
+    }
+    q.push_str("&base64=1&message=");
+    q.push_str(&super::status::BASE64_URL_ANY_PAD.encode(message));
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn content_types() {
+        assert_eq!(unary_codec("application/proto"), Some(Codec::Proto));
+        assert_eq!(
+            unary_codec("application/json; charset=utf-8"),
+            Some(Codec::Json)
+        );
+        assert_eq!(unary_codec("application/json; charset=latin1"), None);
+        assert_eq!(unary_codec("application/xml"), None);
+        assert_eq!(stream_codec("application/connect+json"), Some(Codec::Json));
+        assert_eq!(stream_codec("application/proto"), None);
+    }
+
+    #[test]
+    fn error_json_round_trip() {
+        let st =
+            Status::not_found("no such key").with_detail(ErrorDetail::new("a.B", vec![1, 2, 3]));
+        let json = error_to_json(&st);
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["code"], "not_found");
+        assert_eq!(v["details"][0]["type"], "a.B");
+        assert_eq!(v["details"][0]["value"], "AQID");
+        let back = error_from_json(&json, 404);
+        assert_eq!(back.code(), Code::NotFound);
+        assert_eq!(back.details(), st.details());
+    }
+
+    #[test]
+    fn error_fallback_to_http_status() {
+        assert_eq!(error_from_json(b"<html>", 503).code(), Code::Unavailable);
+        assert_eq!(
+            error_from_json(b"{\"code\":\"nope\"}", 404).code(),
+            Code::Unimplemented
+        );
+        assert_eq!(error_from_json(b"", 502).code(), Code::Unavailable);
+    }
+
+    #[test]
+    fn end_stream_round_trip() {
+        let mut trailers = HeaderMap::new();
+        trailers.append("x-a", HeaderValue::from_static("1"));
+        trailers.append("x-a", HeaderValue::from_static("2"));
+        let json = end_stream_to_json(Some(&Status::aborted("stop")), &trailers);
+        let (err, t) = parse_end_stream(&json).unwrap();
+        assert_eq!(err.unwrap().code(), Code::Aborted);
+        assert_eq!(t.get_all("x-a").iter().count(), 2);
+        let (err, t) = parse_end_stream(b"{}").unwrap();
+        assert!(err.is_none() && t.is_empty());
+        assert!(parse_end_stream(b"nope").is_err());
+    }
+
+    #[test]
+    fn get_query() {
+        let q = encode_get_query(Codec::Proto, Encoding::Identity, &[0xfa, 0xfb]);
+        let parsed = parse_get_query(&q, 100).unwrap();
+        assert_eq!(&parsed.message[..], &[0xfa, 0xfb]);
+        let parsed = parse_get_query("encoding=json&message=%7B%22a%22%3A+1%7D", 100).unwrap();
+        assert_eq!(&parsed.message[..], b"{\"a\": 1}");
+        assert_eq!(parsed.codec, Codec::Json);
+        assert_eq!(
+            parse_get_query("message=x", 100).unwrap_err().code(),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            parse_get_query("encoding=json&base64=1&message=!!", 100)
+                .unwrap_err()
+                .code(),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            parse_get_query("encoding=xml&message=x", 100)
+                .unwrap_err()
+                .code(),
+            Code::Unimplemented
+        );
+        assert_eq!(
+            parse_get_query("encoding=proto&message=%zz", 100)
+                .unwrap_err()
+                .code(),
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            parse_get_query("encoding=proto&message=aaaaaaaaaa", 4)
+                .unwrap_err()
+                .code(),
+            Code::ResourceExhausted
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn get_query_never_panics(q in ".{0,200}", max in 0usize..64) {
+            if let Ok(parsed) = parse_get_query(&q, max) {
+                prop_assert!(parsed.message.len() <= max);
+            }
+        }
+
+        #[test]
+        fn error_json_never_panics(body in proptest::collection::vec(any::<u8>(), 0..200), status in 100u16..600) {
+            let _ = error_from_json(&body, status);
+            let _ = parse_end_stream(&body);
+        }
+
+        #[test]
+        fn error_json_with_arbitrary_fields(code in "[a-z_]{0,20}", msg in ".{0,40}", ty in ".{0,20}", val in ".{0,20}") {
+            let body = serde_json::json!({"code": code, "message": msg, "details": [{"type": ty, "value": val}]});
+            let st = error_from_json(body.to_string().as_bytes(), 500);
+            if code.parse::<Code>().is_ok() { prop_assert_eq!(st.message(), msg.as_str()); }
+        }
+    }
+}

@@ -1,0 +1,667 @@
+//! How one call is framed, negotiated once per call. This file is the only place that
+//! branches on the wire protocol: the call layer asks a [`Framing`] for headers, frames and
+//! endings, and never looks at the protocol itself.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+use super::codec::Codec;
+use super::compression::{ACCEPT_ENCODING as ACCEPTED, Encoding};
+use super::envelope::{FLAG_END_STREAM, encode_envelope};
+use super::status::Status;
+use super::{connect, grpc, grpc_web, timeout};
+
+/// A wire protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// The Connect protocol.
+    Connect,
+    /// gRPC over HTTP/2.
+    Grpc,
+    /// gRPC-Web (binary).
+    GrpcWeb,
+}
+
+/// The shape of a method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamType {
+    /// One request, one response.
+    Unary,
+    /// A stream of requests, one response.
+    ClientStreaming,
+    /// One request, a stream of responses.
+    ServerStreaming,
+    /// Streams both ways.
+    BidiStreaming,
+}
+
+impl StreamType {
+    /// Whether the client sends a stream.
+    pub const fn client_streams(self) -> bool {
+        matches!(
+            self,
+            StreamType::ClientStreaming | StreamType::BidiStreaming
+        )
+    }
+
+    /// Whether the server sends a stream.
+    pub const fn server_streams(self) -> bool {
+        matches!(
+            self,
+            StreamType::ServerStreaming | StreamType::BidiStreaming
+        )
+    }
+}
+
+/// The negotiated framing of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framing {
+    /// The wire protocol.
+    pub protocol: Protocol,
+    /// False only for Connect unary calls, whose bodies are bare messages.
+    pub enveloped: bool,
+    /// The message codec.
+    pub codec: Codec,
+    /// How request messages are compressed.
+    pub request_encoding: Encoding,
+    /// How response messages are compressed.
+    pub response_encoding: Encoding,
+}
+
+/// Why a server refused a request before reaching the handler.
+#[derive(Debug)]
+pub enum Rejection {
+    /// The content type is not one this method accepts: HTTP 415.
+    UnsupportedMediaType,
+    /// The HTTP method is not allowed: HTTP 405. `get_allowed` says whether GET would be.
+    MethodNotAllowed {
+        /// Whether GET is allowed for this method.
+        get_allowed: bool,
+    },
+    /// An error to report in the negotiated protocol's own format.
+    Status(Framing, Status),
+}
+
+/// What the server learnt from a request's headers.
+#[derive(Debug)]
+pub struct ServerRequest {
+    /// How to read and write this call.
+    pub framing: Framing,
+    /// The caller's timeout, if any.
+    pub timeout: Option<Duration>,
+    /// For Connect GET: the message taken from the query (still compressed).
+    pub get_message: Option<Bytes>,
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn unsupported_encoding(name: &str) -> Status {
+    Status::unimplemented(format!(
+        "unsupported compression {name:?}: this server accepts gzip, identity"
+    ))
+}
+
+/// Content types a server accepts for a method, for the `Accept-Post` header of a 415.
+pub fn accepted_content_types(stream_type: StreamType) -> &'static str {
+    if stream_type == StreamType::Unary {
+        "application/proto, application/json, application/connect+proto, application/connect+json, application/grpc, application/grpc+proto, application/grpc+json, application/grpc-web, application/grpc-web+proto, application/grpc-web+json"
+    } else {
+        "application/connect+proto, application/connect+json, application/grpc, application/grpc+proto, application/grpc+json, application/grpc-web, application/grpc-web+proto, application/grpc-web+json"
+    }
+}
+
+/// Server side: works out the protocol, codec, compression and timeout of a request.
+pub fn negotiate_server(
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    stream_type: StreamType,
+    get_allowed: bool,
+    max_message_size: usize,
+) -> Result<ServerRequest, Rejection> {
+    if method == Method::GET {
+        if !(get_allowed && stream_type == StreamType::Unary) {
+            return Err(Rejection::MethodNotAllowed { get_allowed: false });
+        }
+        let response_encoding =
+            Encoding::negotiate(header_str(headers, "accept-encoding").unwrap_or(""));
+        let placeholder = Framing {
+            protocol: Protocol::Connect,
+            enveloped: false,
+            codec: Codec::Json,
+            request_encoding: Encoding::Identity,
+            response_encoding,
+        };
+        let q = connect::parse_get_query(query.unwrap_or(""), max_message_size)
+            .map_err(|e| Rejection::Status(placeholder, e))?;
+        let framing = Framing {
+            codec: q.codec,
+            request_encoding: q.encoding,
+            ..placeholder
+        };
+        let timeout = header_str(headers, connect::TIMEOUT_HEADER)
+            .map(timeout::parse_connect_timeout)
+            .transpose()
+            .map_err(|e| Rejection::Status(framing, e))?;
+        return Ok(ServerRequest {
+            framing,
+            timeout,
+            get_message: Some(q.message),
+        });
+    }
+    if method != Method::POST {
+        return Err(Rejection::MethodNotAllowed { get_allowed });
+    }
+    let content_type = header_str(headers, "content-type").unwrap_or("");
+    let (protocol, enveloped, codec) = if let Some(c) = grpc_web::codec(content_type) {
+        (Protocol::GrpcWeb, true, c)
+    } else if let Some(c) = grpc::codec(content_type) {
+        (Protocol::Grpc, true, c)
+    } else if let Some(c) = connect::stream_codec(content_type) {
+        if stream_type == StreamType::Unary {
+            return Err(Rejection::UnsupportedMediaType);
+        }
+        (Protocol::Connect, true, c)
+    } else if let Some(c) = connect::unary_codec(content_type) {
+        if stream_type != StreamType::Unary {
+            return Err(Rejection::UnsupportedMediaType);
+        }
+        (Protocol::Connect, false, c)
+    } else {
+        return Err(Rejection::UnsupportedMediaType);
+    };
+    let (enc_header, accept_header, timeout_header) = match (protocol, enveloped) {
+        (Protocol::Connect, false) => (
+            "content-encoding",
+            "accept-encoding",
+            connect::TIMEOUT_HEADER,
+        ),
+        (Protocol::Connect, true) => (
+            connect::STREAM_ENCODING_HEADER,
+            connect::STREAM_ACCEPT_ENCODING_HEADER,
+            connect::TIMEOUT_HEADER,
+        ),
+        _ => (
+            grpc::ENCODING_HEADER,
+            grpc::ACCEPT_ENCODING_HEADER,
+            grpc::TIMEOUT_HEADER,
+        ),
+    };
+    let requested = header_str(headers, enc_header).unwrap_or("identity");
+    let request_encoding = Encoding::from_name(requested);
+    let response_encoding = match request_encoding {
+        Some(e) if e != Encoding::Identity => e,
+        _ => Encoding::negotiate(header_str(headers, accept_header).unwrap_or("")),
+    };
+    let mut framing = Framing {
+        protocol,
+        enveloped,
+        codec,
+        request_encoding: request_encoding.unwrap_or(Encoding::Identity),
+        response_encoding,
+    };
+    let Some(_) = request_encoding else {
+        framing.response_encoding = Encoding::Identity;
+        return Err(Rejection::Status(framing, unsupported_encoding(requested)));
+    };
+    if protocol == Protocol::Connect {
+        if let Some(v) = headers.get(connect::PROTOCOL_VERSION_HEADER) {
+            if v != connect::PROTOCOL_VERSION {
+                return Err(Rejection::Status(
+                    framing,
+                    Status::invalid_argument(format!(
+                        "unsupported Connect-Protocol-Version {v:?}: this server speaks 1"
+                    )),
+                ));
+            }
+        }
+    }
+    let timeout = header_str(headers, timeout_header)
+        .map(|v| match protocol {
+            Protocol::Connect => timeout::parse_connect_timeout(v),
+            _ => timeout::parse_grpc_timeout(v),
+        })
+        .transpose()
+        .map_err(|e| Rejection::Status(framing, e))?;
+    Ok(ServerRequest {
+        framing,
+        timeout,
+        get_message: None,
+    })
+}
+
+/// How a response stream ends on the wire.
+#[derive(Debug)]
+pub enum End {
+    /// A last frame in the body (Connect end-stream, gRPC-Web trailers).
+    Frame(Bytes),
+    /// HTTP trailers (gRPC).
+    Trailers(HeaderMap),
+}
+
+impl Framing {
+    /// The response content type.
+    pub fn response_content_type(&self) -> HeaderValue {
+        match (self.protocol, self.enveloped) {
+            (Protocol::Connect, false) => connect::unary_content_type(self.codec),
+            (Protocol::Connect, true) => connect::stream_content_type(self.codec),
+            (Protocol::Grpc, _) => grpc::content_type(self.codec),
+            (Protocol::GrpcWeb, _) => grpc_web::content_type(self.codec),
+        }
+    }
+
+    /// The request content type (client side).
+    pub fn request_content_type(&self) -> HeaderValue {
+        self.response_content_type()
+    }
+
+    fn encoding_header_names(&self) -> (&'static str, &'static str) {
+        match (self.protocol, self.enveloped) {
+            (Protocol::Connect, false) => ("content-encoding", "accept-encoding"),
+            (Protocol::Connect, true) => (
+                connect::STREAM_ENCODING_HEADER,
+                connect::STREAM_ACCEPT_ENCODING_HEADER,
+            ),
+            _ => (grpc::ENCODING_HEADER, grpc::ACCEPT_ENCODING_HEADER),
+        }
+    }
+
+    /// Server side: the headers of a successful (or streaming) response. For Connect unary,
+    /// `compressed` says whether the body is compressed (small bodies are sent as is).
+    pub fn write_response_headers(&self, headers: &mut HeaderMap, compressed: bool) {
+        headers.insert(CONTENT_TYPE, self.response_content_type());
+        let (enc, accept) = self.encoding_header_names();
+        let enc_value = if self.enveloped || compressed {
+            self.response_encoding
+        } else {
+            Encoding::Identity
+        };
+        if enc_value != Encoding::Identity {
+            headers.insert(enc, HeaderValue::from_static(enc_value.name()));
+        }
+        headers.insert(accept, HeaderValue::from_static(ACCEPTED));
+    }
+
+    /// Server side: how a response stream ends, with `error` or successfully.
+    pub fn encode_end(&self, error: Option<&Status>, trailers: &HeaderMap) -> End {
+        match self.protocol {
+            Protocol::Connect => {
+                let mut merged = trailers.clone();
+                if let Some(e) = error {
+                    for (k, v) in e.metadata() {
+                        merged.append(k.clone(), v.clone());
+                    }
+                }
+                let json = connect::end_stream_to_json(error, &merged);
+                let mut buf = BytesMut::with_capacity(json.len() + 5);
+                encode_envelope(FLAG_END_STREAM, &json, &mut buf);
+                End::Frame(buf.freeze())
+            }
+            Protocol::Grpc => {
+                let mut t = trailers.clone();
+                grpc::write_status(error, &mut t);
+                End::Trailers(t)
+            }
+            Protocol::GrpcWeb => {
+                let mut t = trailers.clone();
+                grpc::write_status(error, &mut t);
+                let mut buf = BytesMut::new();
+                grpc_web::encode_trailers(&t, &mut buf);
+                End::Frame(buf.freeze())
+            }
+        }
+    }
+
+    /// Server side: a complete response for an error raised before any message was sent
+    /// (Connect unary error, Connect stream with only an end-stream message, gRPC and
+    /// gRPC-Web trailers-only).
+    pub fn error_response(&self, error: &Status) -> (StatusCode, HeaderMap, Bytes) {
+        let mut headers = HeaderMap::new();
+        match (self.protocol, self.enveloped) {
+            (Protocol::Connect, false) => {
+                for (k, v) in error.metadata() {
+                    headers.append(k.clone(), v.clone());
+                }
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED));
+                let status = StatusCode::from_u16(error.code().http_status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, headers, connect::error_to_json(error))
+            }
+            (Protocol::Connect, true) => {
+                self.write_response_headers(&mut headers, false);
+                let End::Frame(body) = self.encode_end(Some(error), &HeaderMap::new()) else {
+                    unreachable!("Connect ends with a frame")
+                };
+                (StatusCode::OK, headers, body)
+            }
+            (Protocol::Grpc | Protocol::GrpcWeb, _) => {
+                headers.insert(CONTENT_TYPE, self.response_content_type());
+                headers.insert(
+                    grpc::ACCEPT_ENCODING_HEADER,
+                    HeaderValue::from_static(ACCEPTED),
+                );
+                grpc::write_status(Some(error), &mut headers);
+                (StatusCode::OK, headers, Bytes::new())
+            }
+        }
+    }
+
+    /// Client side: the framing a client uses for a call.
+    pub fn for_client(
+        protocol: Protocol,
+        stream_type: StreamType,
+        codec: Codec,
+        send_encoding: Encoding,
+    ) -> Framing {
+        Framing {
+            protocol,
+            enveloped: !(protocol == Protocol::Connect && stream_type == StreamType::Unary),
+            codec,
+            request_encoding: send_encoding,
+            response_encoding: Encoding::Identity,
+        }
+    }
+
+    /// Client side: request headers. `body_compressed` is for Connect unary, whose body is
+    /// compressed only above the size threshold.
+    pub fn write_request_headers(
+        &self,
+        headers: &mut HeaderMap,
+        timeout: Option<Duration>,
+        body_compressed: bool,
+    ) {
+        headers.insert(CONTENT_TYPE, self.request_content_type());
+        let (enc, accept) = self.encoding_header_names();
+        let send = if self.enveloped || body_compressed {
+            self.request_encoding
+        } else {
+            Encoding::Identity
+        };
+        if send != Encoding::Identity {
+            headers.insert(enc, HeaderValue::from_static(send.name()));
+        }
+        headers.insert(accept, HeaderValue::from_static(ACCEPTED));
+        match self.protocol {
+            Protocol::Connect => {
+                headers.insert(
+                    connect::PROTOCOL_VERSION_HEADER,
+                    HeaderValue::from_static(connect::PROTOCOL_VERSION),
+                );
+                if let Some(t) = timeout {
+                    if let Ok(v) = HeaderValue::from_str(&timeout::encode_connect_timeout(t)) {
+                        headers.insert(connect::TIMEOUT_HEADER, v);
+                    }
+                }
+            }
+            Protocol::Grpc | Protocol::GrpcWeb => {
+                if self.protocol == Protocol::Grpc {
+                    headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
+                }
+                if let Some(t) = timeout {
+                    if let Ok(v) = HeaderValue::from_str(&timeout::encode_grpc_timeout(t)) {
+                        headers.insert(grpc::TIMEOUT_HEADER, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Client side: checks a response's status line and headers. On success returns the
+    /// response message encoding; on failure the error (for Connect unary non-200 answers
+    /// the body must still be read: see [`Framing::needs_error_body`]).
+    pub fn check_response(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Result<Encoding, Status> {
+        if status != StatusCode::OK {
+            return Err(Status::new(
+                super::Code::from_http_status(status.as_u16()),
+                format!("HTTP status {status}"),
+            ));
+        }
+        if self.protocol != Protocol::Connect {
+            // Trailers-only: the status is in the headers.
+            if headers.contains_key(grpc::STATUS_HEADER) {
+                return match grpc::read_status(headers) {
+                    Ok(Some(e)) => Err(e),
+                    Ok(None) => Err(Status::internal(
+                        "protocol error: trailers-only response without messages",
+                    )),
+                    Err(e) => Err(e),
+                };
+            }
+        }
+        let ct = header_str(headers, "content-type").unwrap_or("");
+        let codec = match (self.protocol, self.enveloped) {
+            (Protocol::Connect, false) => connect::unary_codec(ct),
+            (Protocol::Connect, true) => connect::stream_codec(ct),
+            (Protocol::Grpc, _) => grpc::codec(ct),
+            (Protocol::GrpcWeb, _) => grpc_web::codec(ct),
+        };
+        if codec != Some(self.codec) {
+            return Err(Status::internal(format!(
+                "unexpected response content type {ct:?}"
+            )));
+        }
+        let (enc, _) = self.encoding_header_names();
+        let name = header_str(headers, enc).unwrap_or("identity");
+        Encoding::from_name(name).ok_or_else(|| {
+            Status::internal(format!("response uses unsupported compression {name:?}"))
+        })
+    }
+
+    /// Client side: whether a non-200 response carries an error body worth reading
+    /// (Connect unary errors are JSON bodies).
+    pub fn needs_error_body(&self) -> bool {
+        self.protocol == Protocol::Connect && !self.enveloped
+    }
+
+    /// Client side: whether a stream's end arrives as a frame flagged `flags`.
+    pub fn is_end_frame(&self, flags: u8) -> bool {
+        match self.protocol {
+            Protocol::Connect => flags & FLAG_END_STREAM != 0,
+            Protocol::GrpcWeb => flags & super::envelope::FLAG_TRAILERS != 0,
+            Protocol::Grpc => false,
+        }
+    }
+
+    /// Client side: decodes an end frame into (error, trailers).
+    pub fn decode_end_frame(&self, payload: &Bytes) -> Result<(Option<Status>, HeaderMap), Status> {
+        match self.protocol {
+            Protocol::Connect => connect::parse_end_stream(payload),
+            _ => {
+                let t = grpc_web::decode_trailers(payload)?;
+                let st = grpc::read_status(&t)?;
+                Ok((st, t))
+            }
+        }
+    }
+
+    /// Client side: reads the final status from HTTP trailers (gRPC).
+    pub fn decode_trailers(
+        &self,
+        trailers: &HeaderMap,
+    ) -> Result<(Option<Status>, HeaderMap), Status> {
+        let st = grpc::read_status(trailers)?;
+        Ok((st, trailers.clone()))
+    }
+
+    /// Whether the stream's end is signalled by HTTP trailers.
+    pub fn ends_with_http_trailers(&self) -> bool {
+        self.protocol == Protocol::Grpc
+    }
+}
+
+/// Moves `trailer-`-prefixed headers of a Connect unary response into trailers.
+pub fn split_unary_trailers(headers: &mut HeaderMap) -> HeaderMap {
+    let mut trailers = HeaderMap::new();
+    let names: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with(connect::TRAILER_PREFIX))
+        .cloned()
+        .collect();
+    for name in names {
+        let Ok(stripped) =
+            HeaderName::from_bytes(&name.as_str().as_bytes()[connect::TRAILER_PREFIX.len()..])
+        else {
+            continue;
+        };
+        for v in headers.get_all(&name) {
+            trailers.append(stripped.clone(), v.clone());
+        }
+        headers.remove(&name);
+    }
+    trailers
+}
+
+/// Adds trailers to Connect unary response headers under the `trailer-` prefix.
+pub fn join_unary_trailers(headers: &mut HeaderMap, trailers: &HeaderMap) {
+    for (k, v) in trailers {
+        if let Ok(name) =
+            HeaderName::from_bytes(format!("{}{}", connect::TRAILER_PREFIX, k).as_bytes())
+        {
+            headers.append(name, v.clone());
+        }
+    }
+}
+
+/// Content-Encoding of a Connect unary response (used by clients).
+pub const UNARY_ENCODING_HEADER: HeaderName = CONTENT_ENCODING;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Code;
+
+    fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    #[test]
+    fn negotiates_each_protocol() {
+        let r = negotiate_server(
+            &Method::POST,
+            None,
+            &h(&[
+                ("content-type", "application/grpc-web+json"),
+                ("grpc-timeout", "5S"),
+            ]),
+            StreamType::Unary,
+            false,
+            10,
+        )
+        .unwrap();
+        assert_eq!(r.framing.protocol, Protocol::GrpcWeb);
+        assert_eq!(r.framing.codec, Codec::Json);
+        assert_eq!(r.timeout, Some(Duration::from_secs(5)));
+        let r = negotiate_server(
+            &Method::POST,
+            None,
+            &h(&[
+                ("content-type", "application/proto"),
+                ("accept-encoding", "gzip"),
+            ]),
+            StreamType::Unary,
+            false,
+            10,
+        )
+        .unwrap();
+        assert!(!r.framing.enveloped);
+        assert_eq!(r.framing.response_encoding, Encoding::Gzip);
+        assert!(matches!(
+            negotiate_server(
+                &Method::POST,
+                None,
+                &h(&[("content-type", "application/proto")]),
+                StreamType::ServerStreaming,
+                false,
+                10
+            ),
+            Err(Rejection::UnsupportedMediaType)
+        ));
+        assert!(matches!(
+            negotiate_server(
+                &Method::POST,
+                None,
+                &h(&[("content-type", "text/plain")]),
+                StreamType::Unary,
+                false,
+                10
+            ),
+            Err(Rejection::UnsupportedMediaType)
+        ));
+        assert!(matches!(
+            negotiate_server(
+                &Method::GET,
+                Some("encoding=json&message=%7B%7D"),
+                &HeaderMap::new(),
+                StreamType::Unary,
+                false,
+                10
+            ),
+            Err(Rejection::MethodNotAllowed { .. })
+        ));
+        let r = negotiate_server(
+            &Method::GET,
+            Some("encoding=json&message=%7B%7D"),
+            &HeaderMap::new(),
+            StreamType::Unary,
+            true,
+            10,
+        )
+        .unwrap();
+        assert_eq!(&r.get_message.unwrap()[..], b"{}");
+        match negotiate_server(
+            &Method::POST,
+            None,
+            &h(&[
+                ("content-type", "application/connect+proto"),
+                ("connect-content-encoding", "br"),
+            ]),
+            StreamType::BidiStreaming,
+            false,
+            10,
+        ) {
+            Err(Rejection::Status(f, e)) => {
+                assert_eq!(e.code(), Code::Unimplemented);
+                assert_eq!(f.protocol, Protocol::Connect);
+            }
+            other => panic!("{other:?}"),
+        }
+        match negotiate_server(
+            &Method::POST,
+            None,
+            &h(&[
+                ("content-type", "application/grpc"),
+                ("grpc-timeout", "soon"),
+            ]),
+            StreamType::Unary,
+            false,
+            10,
+        ) {
+            Err(Rejection::Status(_, e)) => assert_eq!(e.code(), Code::InvalidArgument),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unary_trailers_travel_as_prefixed_headers() {
+        let mut headers = HeaderMap::new();
+        join_unary_trailers(&mut headers, &h(&[("x-t", "1")]));
+        assert_eq!(headers.get("trailer-x-t").unwrap(), "1");
+        let t = split_unary_trailers(&mut headers);
+        assert!(headers.is_empty());
+        assert_eq!(t.get("x-t").unwrap(), "1");
+    }
+}

@@ -1,0 +1,161 @@
+//! The erased form of a call that interceptors and the transport see: method, metadata and
+//! encoded (uncompressed) messages. Typed code converts at the edges.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Extensions, HeaderMap};
+
+use super::body::EncodeStream;
+use super::streaming::RawStreaming;
+use crate::protocol::{Codec, Protocol, StreamType};
+
+/// Whether a method may be repeated safely, from the proto's `idempotency_level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Idempotency {
+    /// No promise: a call that may have reached the handler must not be repeated.
+    #[default]
+    Unknown,
+    /// Repeating the call has the same effect as making it once.
+    Idempotent,
+    /// The call changes nothing; Connect lets it travel as an HTTP GET.
+    NoSideEffects,
+}
+
+impl Idempotency {
+    /// Whether a call may be retried after it reached the server.
+    pub fn is_retry_safe(self) -> bool {
+        self != Idempotency::Unknown
+    }
+}
+
+/// A method's static description, as generated code declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MethodDescriptor {
+    /// The HTTP path: `/package.Service/Method`.
+    pub path: &'static str,
+    /// The method's shape.
+    pub stream_type: StreamType,
+    /// Its idempotency level.
+    pub idempotency: Idempotency,
+}
+
+impl MethodDescriptor {
+    /// A descriptor.
+    pub const fn new(
+        path: &'static str,
+        stream_type: StreamType,
+        idempotency: Idempotency,
+    ) -> Self {
+        MethodDescriptor {
+            path,
+            stream_type,
+            idempotency,
+        }
+    }
+
+    /// The fully-qualified service name (`package.Service`).
+    pub fn service(&self) -> &'static str {
+        let p = self.path.trim_start_matches('/');
+        p.rsplit_once('/').map_or(p, |(s, _)| s)
+    }
+
+    /// The method name.
+    pub fn method(&self) -> &'static str {
+        self.path.rsplit_once('/').map_or(self.path, |(_, m)| m)
+    }
+}
+
+/// A server call as interceptors see it.
+#[derive(Debug)]
+pub struct ServerCall {
+    /// The method called.
+    pub method: MethodDescriptor,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Extensions: the peer address, and whatever interceptors add.
+    pub extensions: Extensions,
+    /// The caller's deadline.
+    pub deadline: Option<Instant>,
+    /// The protocol the call arrived on.
+    pub protocol: Protocol,
+    /// The codec of the messages.
+    pub codec: Codec,
+    /// The request message(s), decompressed but still encoded.
+    pub input: CallInput,
+}
+
+/// Request message(s) of a call.
+#[derive(Debug)]
+pub enum CallInput {
+    /// The one request message.
+    Unary(Bytes),
+    /// A stream of request messages.
+    Stream(RawStreaming),
+}
+
+/// What a server call produced.
+pub struct CallOutput {
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The response message(s).
+    pub body: OutputBody,
+    /// Response trailers.
+    pub trailers: HeaderMap,
+}
+
+/// Response message(s) of a server call.
+pub enum OutputBody {
+    /// One encoded message.
+    Unary(Bytes),
+    /// A stream of messages, encoded as they are sent.
+    Stream(Box<dyn EncodeStream>),
+}
+
+impl std::fmt::Debug for CallOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOutput")
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// A client call as interceptors see it.
+pub struct ClientCall {
+    /// The method called.
+    pub method: MethodDescriptor,
+    /// Request headers to send.
+    pub headers: HeaderMap,
+    /// Extensions for interceptors.
+    pub extensions: Extensions,
+    /// This call's timeout.
+    pub timeout: Option<Duration>,
+    /// The request message(s).
+    pub input: ClientInput,
+}
+
+/// Request message(s) of a client call.
+pub enum ClientInput {
+    /// One encoded (uncompressed) message; cheap to clone for a retry.
+    Unary(Bytes),
+    /// A stream of messages, encoded as they are sent.
+    Stream(Box<dyn EncodeStream>),
+}
+
+/// What a client call received.
+#[derive(Debug)]
+pub struct ClientOutput {
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The response message(s).
+    pub body: ClientOutputBody,
+}
+
+/// Response message(s) of a client call.
+#[derive(Debug)]
+pub enum ClientOutputBody {
+    /// One message (decompressed, still encoded) and the trailers.
+    Unary(Bytes, HeaderMap),
+    /// A stream of messages; its trailers are known once it ends.
+    Stream(RawStreaming),
+}

@@ -1,0 +1,213 @@
+//! Typed handlers for the four method kinds, erased into [`Handler`]s for the router.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use futures_core::Stream;
+use futures_util::future::BoxFuture;
+
+use super::body::TypedEncodeStream;
+use super::call::{CallInput, CallOutput, OutputBody, ServerCall};
+use super::interceptor::Handler;
+use super::message::{Request, Response};
+use super::streaming::{RawStreaming, Streaming};
+use crate::protocol::{Message, Status};
+
+/// A boxed stream of response messages, as streaming handlers return.
+pub type BoxStream<T> = std::pin::Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+fn single(call: ServerCall) -> Result<(Request<bytes::Bytes>, crate::protocol::Codec), Status> {
+    let codec = call.codec;
+    let CallInput::Unary(bytes) = call.input else {
+        return Err(Status::internal("a unary method received a stream"));
+    };
+    Ok((
+        Request::from_server_parts(
+            call.headers,
+            call.extensions,
+            bytes,
+            call.deadline,
+            call.protocol,
+        ),
+        codec,
+    ))
+}
+
+fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
+    let CallInput::Stream(raw) = call.input else {
+        return Err(Status::internal(
+            "a streaming method received a single message",
+        ));
+    };
+    Ok(Request::from_server_parts(
+        call.headers,
+        call.extensions,
+        raw,
+        call.deadline,
+        call.protocol,
+    ))
+}
+
+fn unary_output<Res: Message>(
+    resp: Response<Res>,
+    codec: crate::protocol::Codec,
+) -> Result<CallOutput, Status> {
+    let (headers, message, trailers) = resp.into_parts();
+    Ok(CallOutput {
+        headers,
+        body: OutputBody::Unary(codec.encode_to_bytes(&message)?),
+        trailers,
+    })
+}
+
+fn stream_output<Res, S>(resp: Response<S>, codec: crate::protocol::Codec) -> CallOutput
+where
+    Res: Message,
+    S: Stream<Item = Result<Res, Status>> + Send + 'static,
+{
+    let (headers, stream, trailers) = resp.into_parts();
+    CallOutput {
+        headers,
+        body: OutputBody::Stream(Box::new(TypedEncodeStream {
+            stream: Box::pin(stream),
+            codec,
+        })),
+        trailers,
+    }
+}
+
+struct Unary<F, Req, Res>(F, PhantomData<fn(Req) -> Res>);
+struct ServerStreaming<F, Req, Res, S>(F, PhantomData<fn(Req) -> (Res, S)>);
+struct ClientStreaming<F, Req, Res>(F, PhantomData<fn(Req) -> Res>);
+struct BidiStreaming<F, Req, Res, S>(F, PhantomData<fn(Req) -> (Res, S)>);
+
+/// A handler for a unary method.
+pub fn unary<Req, Res, F, Fut>(f: F) -> Arc<dyn Handler>
+where
+    Req: Message,
+    Res: Message,
+    F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
+{
+    Arc::new(Unary(f, PhantomData))
+}
+
+impl<Req, Res, F, Fut> Handler for Unary<F, Req, Res>
+where
+    Req: Message,
+    Res: Message,
+    F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
+{
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let prepared = single(call).and_then(|(req, codec)| {
+            let msg = codec.decode::<Req>(req.get_ref().clone())?;
+            Ok((req.map(|_| msg), codec))
+        });
+        match prepared {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok((req, codec)) => {
+                let fut = (self.0)(req);
+                Box::pin(async move { unary_output(fut.await?, codec) })
+            }
+        }
+    }
+}
+
+/// A handler for a server-streaming method.
+pub fn server_streaming<Req, Res, S, F, Fut>(f: F) -> Arc<dyn Handler>
+where
+    Req: Message,
+    Res: Message,
+    S: Stream<Item = Result<Res, Status>> + Send + 'static,
+    F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
+{
+    Arc::new(ServerStreaming(f, PhantomData))
+}
+
+impl<Req, Res, S, F, Fut> Handler for ServerStreaming<F, Req, Res, S>
+where
+    Req: Message,
+    Res: Message,
+    S: Stream<Item = Result<Res, Status>> + Send + 'static,
+    F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
+{
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let prepared = single(call).and_then(|(req, codec)| {
+            let msg = codec.decode::<Req>(req.get_ref().clone())?;
+            Ok((req.map(|_| msg), codec))
+        });
+        match prepared {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok((req, codec)) => {
+                let fut = (self.0)(req);
+                Box::pin(async move { Ok(stream_output(fut.await?, codec)) })
+            }
+        }
+    }
+}
+
+/// A handler for a client-streaming method.
+pub fn client_streaming<Req, Res, F, Fut>(f: F) -> Arc<dyn Handler>
+where
+    Req: Message,
+    Res: Message,
+    F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
+{
+    Arc::new(ClientStreaming(f, PhantomData))
+}
+
+impl<Req, Res, F, Fut> Handler for ClientStreaming<F, Req, Res>
+where
+    Req: Message,
+    Res: Message,
+    F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
+{
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let codec = call.codec;
+        match stream(call) {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok(req) => {
+                let fut = (self.0)(req.map(Streaming::new));
+                Box::pin(async move { unary_output(fut.await?, codec) })
+            }
+        }
+    }
+}
+
+/// A handler for a bidirectional-streaming method.
+pub fn bidi_streaming<Req, Res, S, F, Fut>(f: F) -> Arc<dyn Handler>
+where
+    Req: Message,
+    Res: Message,
+    S: Stream<Item = Result<Res, Status>> + Send + 'static,
+    F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
+{
+    Arc::new(BidiStreaming(f, PhantomData))
+}
+
+impl<Req, Res, S, F, Fut> Handler for BidiStreaming<F, Req, Res, S>
+where
+    Req: Message,
+    Res: Message,
+    S: Stream<Item = Result<Res, Status>> + Send + 'static,
+    F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
+{
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let codec = call.codec;
+        match stream(call) {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok(req) => {
+                let fut = (self.0)(req.map(Streaming::new));
+                Box::pin(async move { Ok(stream_output(fut.await?, codec)) })
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The typed call layer that generated code targets: requests and responses with metadata,
+//! message streams, handlers for the four method kinds, the router (a `tower::Service`),
+//! the client with its call helpers, and the interceptor chain on both sides.
+
+pub mod body;
+pub mod call;
+pub mod client;
+pub mod handler;
+pub mod interceptor;
+pub mod message;
+pub mod router;
+pub mod streaming;
+
+pub use body::{Body, BoxError, EncodeStream};
+pub use call::{
+    CallInput, CallOutput, ClientCall, ClientInput, ClientOutput, ClientOutputBody, Idempotency,
+    MethodDescriptor, OutputBody, ServerCall,
+};
+pub use client::{Client, ClientConfig};
+pub use handler::{BoxStream, bidi_streaming, client_streaming, server_streaming, unary};
+pub use interceptor::{ClientNext, ClientTransport, Handler, Interceptor, ServerNext};
+pub use message::{PeerAddr, Request, Response};
+pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, Router};
+pub use streaming::{RawStreaming, Streaming};

@@ -1,0 +1,461 @@
+//! The router: mounts handlers by path and serves them over Connect, gRPC and gRPC-Web. It
+//! is a `tower::Service`, so it can be served by this crate's transport or sit inside an
+//! axum (or any tower-based) application.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt as _;
+use futures_util::StreamExt as _;
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use http_body::Body as _;
+
+use super::body::{Body, BoxError, Ending, EnvelopeBody};
+use super::call::{CallInput, CallOutput, MethodDescriptor, OutputBody, ServerCall};
+use super::interceptor::{Handler, Interceptor, ServerNext};
+use super::streaming::{RawStreaming, Side};
+use crate::protocol::envelope::encode_envelope;
+use crate::protocol::framing::{
+    End, Rejection, accepted_content_types, join_unary_trailers, negotiate_server,
+};
+use crate::protocol::{Encoding, Framing, Protocol, Status, connect, grpc, grpc_web};
+
+/// Default limit on the size of one message, compressed or not: 4 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// Default size below which messages are sent uncompressed: 1 KiB.
+pub const DEFAULT_COMPRESS_MIN_BYTES: usize = 1024;
+
+#[derive(Clone)]
+struct Route {
+    method: MethodDescriptor,
+    handler: Arc<dyn Handler>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    routes: HashMap<Box<str>, Route>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
+    max_message_size: usize,
+    compress_min_bytes: usize,
+}
+
+/// Routes calls to handlers by path.
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Router::new()
+    }
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut paths: Vec<_> = self.inner.routes.keys().collect();
+        paths.sort();
+        f.debug_struct("Router").field("routes", &paths).finish()
+    }
+}
+
+impl Router {
+    /// An empty router with default limits.
+    pub fn new() -> Self {
+        Router {
+            inner: Arc::new(Inner {
+                routes: HashMap::new(),
+                interceptors: Vec::new(),
+                max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+                compress_min_bytes: DEFAULT_COMPRESS_MIN_BYTES,
+            }),
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.inner)
+    }
+
+    /// Mounts `handler` for `method`, replacing any handler at the same path.
+    pub fn route(mut self, method: MethodDescriptor, handler: Arc<dyn Handler>) -> Self {
+        self.inner_mut()
+            .routes
+            .insert(method.path.into(), Route { method, handler });
+        self
+    }
+
+    /// Adds every route of `other`.
+    pub fn merge(mut self, other: Router) -> Self {
+        let routes = other.inner.routes.clone();
+        self.inner_mut().routes.extend(routes);
+        self
+    }
+
+    /// Adds an interceptor around every call (the first added runs outermost).
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.inner_mut().interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Sets the limit on one message, before and after decompression (default 4 MiB).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.inner_mut().max_message_size = bytes;
+        self
+    }
+
+    /// Sets the size below which responses are not compressed (default 1 KiB).
+    pub fn compress_min_bytes(mut self, bytes: usize) -> Self {
+        self.inner_mut().compress_min_bytes = bytes;
+        self
+    }
+
+    /// The mounted paths.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.inner.routes.keys().map(|k| &**k)
+    }
+
+    /// Serves one HTTP request.
+    pub async fn handle<B>(&self, req: http::Request<B>) -> http::Response<Body>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.inner.clone().handle(req).await
+    }
+}
+
+impl crate::transport::HttpHandler for Router {
+    fn call(
+        &self,
+        req: http::Request<Body>,
+    ) -> futures_util::future::BoxFuture<'static, http::Response<Body>> {
+        let inner = self.inner.clone();
+        Box::pin(inner.handle(req))
+    }
+}
+
+impl<B> tower_service::Service<http::Request<B>> for Router
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<http::Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let inner = self.inner.clone();
+        Box::pin(async move { Ok(inner.handle(req).await) })
+    }
+}
+
+fn plain_response(status: StatusCode, headers: HeaderMap, body: Bytes) -> http::Response<Body> {
+    let mut resp = http::Response::new(if body.is_empty() {
+        Body::empty()
+    } else {
+        Body::full(body)
+    });
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    resp
+}
+
+fn error_response(framing: &Framing, error: &Status) -> http::Response<Body> {
+    let (status, headers, body) = framing.error_response(error);
+    plain_response(status, headers, body)
+}
+
+impl Inner {
+    async fn handle<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<Body>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = req.into_parts();
+        let Some(route) = self.routes.get(parts.uri.path()) else {
+            return unknown_method(parts.uri.path(), &parts.headers);
+        };
+        let method = route.method;
+        let negotiated = match negotiate_server(
+            &parts.method,
+            parts.uri.query(),
+            &parts.headers,
+            method.stream_type,
+            method.idempotency == super::call::Idempotency::NoSideEffects,
+            self.max_message_size,
+        ) {
+            Ok(n) => n,
+            Err(rejection) => return reject(rejection, method),
+        };
+        let framing = negotiated.framing;
+        let deadline = negotiated.timeout.map(|t| Instant::now() + t);
+        let body = Body::new(body);
+        let max = self.max_message_size;
+        let this = self.clone();
+        let handler = route.handler.clone();
+        let headers = parts.headers;
+        let extensions = parts.extensions;
+        let get_message = negotiated.get_message;
+        let run = async move {
+            let input = if method.stream_type.client_streams() {
+                CallInput::Stream(RawStreaming::new(
+                    body,
+                    framing,
+                    framing.request_encoding,
+                    max,
+                    Side::Server,
+                    None,
+                ))
+            } else {
+                CallInput::Unary(read_single(body, get_message, &framing, max).await?)
+            };
+            let call = ServerCall {
+                method,
+                headers,
+                extensions,
+                deadline,
+                protocol: framing.protocol,
+                codec: framing.codec,
+                input,
+            };
+            let next = ServerNext::new(&this.interceptors, &*handler);
+            AssertUnwindSafe(next.run(call))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(method = method.path, panic = %what, "handler panicked");
+                    Err(Status::internal("the handler panicked"))
+                })
+        };
+        let result = match deadline {
+            None => run.await,
+            Some(d) => match tokio::time::timeout_at(d.into(), run).await {
+                Ok(r) => r,
+                Err(_) => Err(Status::deadline_exceeded(
+                    "the call's deadline passed before the handler answered",
+                )),
+            },
+        };
+        match result {
+            Ok(out) => self.write_output(&framing, out, deadline),
+            Err(e) => error_response(&framing, &e),
+        }
+    }
+
+    fn write_output(
+        &self,
+        framing: &Framing,
+        out: CallOutput,
+        deadline: Option<Instant>,
+    ) -> http::Response<Body> {
+        let CallOutput {
+            headers: mut out_headers,
+            body,
+            trailers,
+        } = out;
+        // Headers the protocol owns may not be overridden by the handler.
+        for h in [
+            CONTENT_TYPE.as_str(),
+            "content-encoding",
+            connect::STREAM_ENCODING_HEADER,
+            grpc::ENCODING_HEADER,
+            grpc::STATUS_HEADER,
+            "content-length",
+        ] {
+            out_headers.remove(h);
+        }
+        match body {
+            OutputBody::Unary(message) => {
+                if message.len() > self.max_message_size {
+                    return error_response(
+                        framing,
+                        &crate::protocol::compression::too_large(
+                            message.len(),
+                            self.max_message_size,
+                        ),
+                    );
+                }
+                let compress = framing.response_encoding != Encoding::Identity
+                    && message.len() >= self.compress_min_bytes;
+                let payload = if compress {
+                    match framing.response_encoding.compress(&message) {
+                        Ok(z) => z,
+                        Err(e) => return error_response(framing, &e),
+                    }
+                } else {
+                    message
+                };
+                framing.write_response_headers(&mut out_headers, compress);
+                if !framing.enveloped {
+                    join_unary_trailers(&mut out_headers, &trailers);
+                    let mut resp = http::Response::new(Body::full(payload));
+                    *resp.headers_mut() = out_headers;
+                    return resp;
+                }
+                let mut buf = BytesMut::with_capacity(payload.len() + 64);
+                encode_envelope(
+                    if compress {
+                        crate::protocol::envelope::FLAG_COMPRESSED
+                    } else {
+                        0
+                    },
+                    &payload,
+                    &mut buf,
+                );
+                let body = match framing.encode_end(None, &trailers) {
+                    End::Frame(b) => {
+                        buf.extend_from_slice(&b);
+                        Body::full(buf.freeze())
+                    }
+                    End::Trailers(t) => Body::full_with_trailers(buf.freeze(), t),
+                };
+                let mut resp = http::Response::new(body);
+                *resp.headers_mut() = out_headers;
+                resp
+            }
+            OutputBody::Stream(source) => {
+                framing.write_response_headers(&mut out_headers, true);
+                let body = EnvelopeBody::new(
+                    source,
+                    framing.response_encoding,
+                    self.compress_min_bytes,
+                    self.max_message_size,
+                    Ending::Server(*framing, trailers),
+                    deadline,
+                );
+                let mut resp = http::Response::new(Body::new(body));
+                *resp.headers_mut() = out_headers;
+                resp
+            }
+        }
+    }
+}
+
+/// Reads the single request message of a unary or server-streaming call.
+async fn read_single(
+    body: Body,
+    get_message: Option<Bytes>,
+    framing: &Framing,
+    max: usize,
+) -> Result<Bytes, Status> {
+    if !framing.enveloped {
+        let raw = match get_message {
+            Some(m) => m,
+            None => collect_limited(body, max).await?,
+        };
+        return framing.request_encoding.decompress(raw, max);
+    }
+    let mut stream = RawStreaming::new(
+        body,
+        *framing,
+        framing.request_encoding,
+        max,
+        Side::Server,
+        None,
+    );
+    let first = stream.next().await.transpose()?.ok_or_else(|| {
+        Status::invalid_argument("the request stream has no message; a unary method needs one")
+    })?;
+    if stream.next().await.transpose()?.is_some() {
+        return Err(Status::invalid_argument(
+            "the request stream has more than one message; a unary method takes one",
+        ));
+    }
+    Ok(first)
+}
+
+/// Reads a whole body, refusing more than `max` bytes without buffering them.
+pub(crate) async fn collect_limited(mut body: Body, max: usize) -> Result<Bytes, Status> {
+    if let Some(upper) = body.size_hint().exact() {
+        if upper as usize > max {
+            return Err(crate::protocol::compression::too_large(upper as usize, max));
+        }
+    }
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| Status::canceled(format!("reading the body failed: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let total = first.as_ref().map_or(0, |f| f.len()) + buf.len() + data.len();
+        if total > max {
+            return Err(crate::protocol::compression::too_large(total, max));
+        }
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            Some(f) => {
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&data);
+            }
+            None => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
+}
+
+fn reject(rejection: Rejection, method: MethodDescriptor) -> http::Response<Body> {
+    match rejection {
+        Rejection::UnsupportedMediaType => {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                "accept-post",
+                HeaderValue::from_static(accepted_content_types(method.stream_type)),
+            );
+            plain_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, headers, Bytes::new())
+        }
+        Rejection::MethodNotAllowed { get_allowed } => {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                ALLOW,
+                HeaderValue::from_static(if get_allowed { "GET, POST" } else { "POST" }),
+            );
+            plain_response(StatusCode::METHOD_NOT_ALLOWED, headers, Bytes::new())
+        }
+        Rejection::Status(framing, status) => error_response(&framing, &status),
+    }
+}
+
+/// The answer for a path nobody serves, in the caller's protocol where it can be told.
+fn unknown_method(path: &str, headers: &HeaderMap) -> http::Response<Body> {
+    let status = Status::unimplemented(format!("no method is served at {path}"));
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let protocol = if let Some(c) = grpc_web::codec(ct) {
+        Some((Protocol::GrpcWeb, c))
+    } else {
+        grpc::codec(ct).map(|c| (Protocol::Grpc, c))
+    };
+    if let Some((protocol, codec)) = protocol {
+        let framing = Framing {
+            protocol,
+            enveloped: true,
+            codec,
+            request_encoding: Encoding::Identity,
+            response_encoding: Encoding::Identity,
+        };
+        return error_response(&framing, &status);
+    }
+    let mut h = HeaderMap::new();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    plain_response(StatusCode::NOT_FOUND, h, connect::error_to_json(&status))
+}

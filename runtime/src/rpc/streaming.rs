@@ -1,0 +1,242 @@
+//! Inbound message streams: [`RawStreaming`] takes enveloped payloads off a body (handling
+//! compression, limits, end-stream messages and trailers), [`Streaming`] decodes them.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::HeaderMap;
+use http_body::Body as _;
+use tokio::time::Sleep;
+
+use super::body::Body;
+use crate::protocol::envelope::{EnvelopeDecoder, FLAG_COMPRESSED};
+use crate::protocol::{Codec, Encoding, Framing, Message, Status};
+
+/// Which end of a call reads the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// A server reading requests: the body just ends.
+    Server,
+    /// A client reading responses: the stream ends with a status.
+    Client,
+}
+
+/// A stream of raw (decompressed, still encoded) messages.
+pub struct RawStreaming {
+    body: Body,
+    decoder: EnvelopeDecoder,
+    framing: Framing,
+    encoding: Encoding,
+    max_message_size: usize,
+    side: Side,
+    deadline: Option<Pin<Box<Sleep>>>,
+    trailers: Option<HeaderMap>,
+    ended: bool,
+}
+
+impl std::fmt::Debug for RawStreaming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawStreaming")
+            .field("framing", &self.framing)
+            .finish()
+    }
+}
+
+impl RawStreaming {
+    pub(crate) fn new(
+        body: Body,
+        framing: Framing,
+        encoding: Encoding,
+        max_message_size: usize,
+        side: Side,
+        deadline: Option<Instant>,
+    ) -> Self {
+        RawStreaming {
+            body,
+            decoder: EnvelopeDecoder::new(max_message_size),
+            framing,
+            encoding,
+            max_message_size,
+            side,
+            deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
+            trailers: None,
+            ended: false,
+        }
+    }
+
+    /// The stream's trailers, once it has ended (client side).
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.trailers.as_ref()
+    }
+
+    /// The codec of the messages.
+    pub fn codec(&self) -> Codec {
+        self.framing.codec
+    }
+
+    fn fail(&mut self, e: Status) -> Poll<Option<Result<Bytes, Status>>> {
+        self.ended = true;
+        self.deadline = None;
+        Poll::Ready(Some(Err(e)))
+    }
+
+    fn body_error(&self, e: &(dyn std::error::Error + 'static)) -> Status {
+        match self.side {
+            Side::Server => Status::canceled(format!("reading the request failed: {e}")),
+            Side::Client => Status::unavailable(format!(
+                "the connection failed while reading the response: {e}"
+            )),
+        }
+    }
+}
+
+impl Stream for RawStreaming {
+    type Item = Result<Bytes, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            if let Some(d) = &mut this.deadline {
+                if d.as_mut().poll(cx).is_ready() {
+                    return this.fail(Status::deadline_exceeded("the call's deadline passed"));
+                }
+            }
+            match this.decoder.decode() {
+                Err(e) => return this.fail(e),
+                Ok(Some(env)) => {
+                    let compressed = env.flags & FLAG_COMPRESSED != 0;
+                    let data = if compressed {
+                        if this.encoding == Encoding::Identity {
+                            return this.fail(Status::internal(
+                                "protocol error: compressed message without a declared encoding",
+                            ));
+                        }
+                        match this.encoding.decompress(env.data, this.max_message_size) {
+                            Ok(d) => d,
+                            Err(e) => return this.fail(e),
+                        }
+                    } else {
+                        env.data
+                    };
+                    if this.side == Side::Client && this.framing.is_end_frame(env.flags) {
+                        this.ended = true;
+                        this.deadline = None;
+                        return match this.framing.decode_end_frame(&data) {
+                            Err(e) => Poll::Ready(Some(Err(e))),
+                            Ok((err, trailers)) => {
+                                this.trailers = Some(trailers);
+                                match err {
+                                    Some(e) => Poll::Ready(Some(Err(e))),
+                                    None => Poll::Ready(None),
+                                }
+                            }
+                        };
+                    }
+                    if env.flags & !FLAG_COMPRESSED != 0 {
+                        return this.fail(Status::invalid_argument(format!(
+                            "protocol error: unexpected frame flags {:#04x}",
+                            env.flags
+                        )));
+                    }
+                    return Poll::Ready(Some(Ok(data)));
+                }
+                Ok(None) => {}
+            }
+            match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => {
+                    let st = this.body_error(e.as_ref());
+                    return this.fail(st);
+                }
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) => this.decoder.push(data),
+                    Err(frame) => {
+                        if let Ok(t) = frame.into_trailers() {
+                            this.trailers = Some(t);
+                        }
+                    }
+                },
+                Poll::Ready(None) => {
+                    if let Err(e) = this.decoder.finish() {
+                        return this.fail(e);
+                    }
+                    this.ended = true;
+                    this.deadline = None;
+                    if this.side == Side::Server {
+                        return Poll::Ready(None);
+                    }
+                    if this.framing.ends_with_http_trailers() {
+                        let Some(t) = this.trailers.clone() else {
+                            return Poll::Ready(Some(Err(Status::internal(
+                                "protocol error: the response ended without trailers",
+                            ))));
+                        };
+                        return match this.framing.decode_trailers(&t) {
+                            Ok((None, _)) => Poll::Ready(None),
+                            Ok((Some(e), _)) => Poll::Ready(Some(Err(e))),
+                            Err(e) => Poll::Ready(Some(Err(e))),
+                        };
+                    }
+                    return Poll::Ready(Some(Err(Status::internal(
+                        "protocol error: the response stream ended without an end-of-stream message",
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+/// A stream of typed messages received from the peer.
+pub struct Streaming<T> {
+    raw: RawStreaming,
+    _message: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for Streaming<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streaming").finish()
+    }
+}
+
+impl<T: Message> Streaming<T> {
+    /// Decodes the messages of a raw stream.
+    pub fn new(raw: RawStreaming) -> Self {
+        Streaming {
+            raw,
+            _message: PhantomData,
+        }
+    }
+
+    /// The next message; `Ok(None)` at the end of the stream.
+    pub async fn message(&mut self) -> Result<Option<T>, Status> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx))
+            .await
+            .transpose()
+    }
+
+    /// Trailers, available once the stream has ended (client side).
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.raw.trailers()
+    }
+}
+
+impl<T: Message> Stream for Streaming<T> {
+    type Item = Result<T, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let codec = self.raw.codec();
+        match Pin::new(&mut self.raw).poll_next(cx) {
+            Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(codec.decode(b))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

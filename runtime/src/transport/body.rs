@@ -1,0 +1,174 @@
+//! The one HTTP body type of requests and responses, and the handler trait servers call.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::HeaderMap;
+use http_body::{Frame, SizeHint};
+
+/// A boxed error, as bodies and services use.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The body type of requests and responses.
+pub struct Body {
+    kind: Kind,
+}
+
+enum Kind {
+    Empty,
+    Full {
+        data: Option<Bytes>,
+        trailers: Option<HeaderMap>,
+    },
+    Boxed(Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>),
+}
+
+impl Body {
+    /// An empty body.
+    pub fn empty() -> Self {
+        Body { kind: Kind::Empty }
+    }
+
+    /// A body of one chunk.
+    pub fn full(data: impl Into<Bytes>) -> Self {
+        Body {
+            kind: Kind::Full {
+                data: Some(data.into()),
+                trailers: None,
+            },
+        }
+    }
+
+    /// A body of one chunk followed by HTTP trailers.
+    pub fn full_with_trailers(data: Bytes, trailers: HeaderMap) -> Self {
+        Body {
+            kind: Kind::Full {
+                data: (!data.is_empty()).then_some(data),
+                trailers: Some(trailers),
+            },
+        }
+    }
+
+    /// Wraps any body.
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        // A `Body` is taken as it is rather than boxed again.
+        let mut slot = Some(body);
+        if let Some(b) = (&mut slot as &mut dyn std::any::Any)
+            .downcast_mut::<Option<Body>>()
+            .and_then(Option::take)
+        {
+            return b;
+        }
+        match slot {
+            Some(inner) => Body {
+                kind: Kind::Boxed(Box::pin(MapErr { inner })),
+            },
+            None => Body::empty(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Body")
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct MapErr<B> { #[pin] inner: B }
+}
+
+impl<B> http_body::Body for MapErr<B>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.project().inner.poll_frame(cx).map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match &mut self.kind {
+            Kind::Empty => Poll::Ready(None),
+            Kind::Full { data, trailers } => {
+                if let Some(d) = data.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(d))));
+                }
+                Poll::Ready(trailers.take().map(|t| Ok(Frame::trailers(t))))
+            }
+            Kind::Boxed(b) => b.as_mut().poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Empty => true,
+            Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
+            Kind::Boxed(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Empty => SizeHint::with_exact(0),
+            Kind::Full {
+                data,
+                trailers: None,
+            } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Kind::Full { .. } => SizeHint::default(),
+            Kind::Boxed(b) => b.size_hint(),
+        }
+    }
+}
+
+/// What a server calls for each HTTP request. The rpc layer's router implements it; any
+/// other HTTP service can too.
+pub trait HttpHandler: Send + Sync + 'static {
+    /// Answers one request.
+    fn call(&self, req: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>>;
+}
+
+/// The peer of a server connection, as the transport saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerAddr {
+    /// A TCP peer.
+    Tcp(std::net::SocketAddr),
+    /// A Unix domain socket peer (usually unnamed).
+    Unix(Option<std::path::PathBuf>),
+    /// An in-memory link.
+    Memory,
+}
