@@ -194,12 +194,11 @@ pub fn parse_end_stream(payload: &[u8]) -> Result<(Option<Status>, HeaderMap), S
             }
         }
     }
-    let error = match end.error {
-        None => None,
-        Some(w) => Some(from_wire(w).unwrap_or_else(|| {
+    let error = end.error.map(|w| {
+        from_wire(w).unwrap_or_else(|| {
             Status::unknown("end-stream message carries an error without a valid code")
-        })),
-    };
+        })
+    });
     Ok((error.map(|e| e.with_metadata(trailers.clone())), trailers))
 }
 

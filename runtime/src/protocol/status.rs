@@ -69,9 +69,15 @@ impl fmt::Debug for ErrorDetail {
 
 /// An RPC error: a [`Code`], a message for developers, typed details and metadata
 /// (headers and trailers that travel with the error).
+///
+/// One pointer wide: the parts live behind a box, so `Result<T, Status>` stays small on the
+/// success path.
 #[derive(Clone, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct Status {
+#[error("{}: {}", .0.code, .0.message)]
+pub struct Status(Box<Parts>);
+
+#[derive(Clone)]
+struct Parts {
     code: Code,
     message: String,
     details: Vec<ErrorDetail>,
@@ -81,9 +87,9 @@ pub struct Status {
 impl fmt::Debug for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Status")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("details", &self.details)
+            .field("code", &self.0.code)
+            .field("message", &self.0.message)
+            .field("details", &self.0.details)
             .finish()
     }
 }
@@ -102,12 +108,12 @@ macro_rules! constructors {
 impl Status {
     /// An error with a code and a message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Status {
+        Status(Box::new(Parts {
             code,
             message: message.into(),
             details: Vec::new(),
             metadata: HeaderMap::new(),
-        }
+        }))
     }
 
     constructors! {
@@ -131,7 +137,7 @@ impl Status {
 
     /// Adds a detail.
     pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
-        self.details.push(detail);
+        self.0.details.push(detail);
         self
     }
 
@@ -142,38 +148,38 @@ impl Status {
 
     /// Replaces the metadata.
     pub fn with_metadata(mut self, metadata: HeaderMap) -> Self {
-        self.metadata = metadata;
+        self.0.metadata = metadata;
         self
     }
 
     /// The code.
     pub fn code(&self) -> Code {
-        self.code
+        self.0.code
     }
 
     /// The message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The details.
     pub fn details(&self) -> &[ErrorDetail] {
-        &self.details
+        &self.0.details
     }
 
     /// The first detail that decodes as `M`.
     pub fn find_detail<M: prost::Message + prost::Name + Default>(&self) -> Option<M> {
-        self.details.iter().find_map(|d| d.decode())
+        self.0.details.iter().find_map(|d| d.decode())
     }
 
     /// Headers and trailers that travel with the error.
     pub fn metadata(&self) -> &HeaderMap {
-        &self.metadata
+        &self.0.metadata
     }
 
     /// Mutable access to the metadata.
     pub fn metadata_mut(&mut self) -> &mut HeaderMap {
-        &mut self.metadata
+        &mut self.0.metadata
     }
 
     /// The `google.rpc.Status` binary encoding of this error (gRPC's
@@ -181,9 +187,10 @@ impl Status {
     pub fn to_rpc_status_bytes(&self) -> Vec<u8> {
         use prost::Message as _;
         RpcStatus {
-            code: self.code.as_i32(),
-            message: self.message.clone(),
+            code: self.0.code.as_i32(),
+            message: self.0.message.clone(),
             details: self
+                .0
                 .details
                 .iter()
                 .map(|d| RpcAny {
@@ -201,7 +208,7 @@ impl Status {
         let st = RpcStatus::decode(bytes).ok()?;
         let code = Code::from_i32(st.code)?;
         let mut status = Status::new(code, st.message);
-        status.details = st
+        status.0.details = st
             .details
             .into_iter()
             .map(|a| ErrorDetail::new(a.type_url, a.value))

@@ -86,6 +86,8 @@ pub struct ServerCall {
 }
 
 /// Request message(s) of a call.
+// Moved once per call; boxing the stream would cost an allocation per streaming call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum CallInput {
     /// The one request message.
@@ -152,6 +154,7 @@ pub struct ClientOutput {
 }
 
 /// Response message(s) of a client call.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ClientOutputBody {
     /// One message (decompressed, still encoded) and the trailers.
