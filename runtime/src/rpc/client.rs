@@ -349,10 +349,10 @@ impl HttpTransport {
         *req.uri_mut() = uri;
         *req.headers_mut() = headers;
         let resp = self.channel.send(req).await?;
-        let (parts, body) = resp.into_parts();
+        let (parts, mut body) = resp.into_parts();
         let mut resp_headers = parts.headers;
         if parts.status != StatusCode::OK && framing.needs_error_body() {
-            let raw = collect_limited(body, cfg.max_message_size)
+            let raw = collect_limited(&mut body, cfg.max_message_size)
                 .await
                 .unwrap_or_default();
             let encoding = resp_headers
@@ -379,7 +379,7 @@ impl HttpTransport {
                 e
             })?;
         if !framing.enveloped {
-            let raw = collect_limited(body, cfg.max_message_size)
+            let raw = collect_limited(&mut body, cfg.max_message_size)
                 .await
                 .map_err(|e| {
                     if e.code() == crate::Code::Canceled {

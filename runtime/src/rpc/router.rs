@@ -350,7 +350,7 @@ impl Inner {
 
 /// Reads the single request message of a unary or server-streaming call.
 async fn read_single(
-    body: Body,
+    mut body: Body,
     get_message: Option<Bytes>,
     framing: &Framing,
     max: usize,
@@ -358,7 +358,13 @@ async fn read_single(
     if !framing.enveloped {
         let raw = match get_message {
             Some(m) => m,
-            None => collect_limited(body, max).await?,
+            None => match collect_limited(&mut body, max).await {
+                Ok(raw) => raw,
+                Err(e) => {
+                    drain(&mut body).await;
+                    return Err(e);
+                }
+            },
         };
         return framing.request_encoding.decompress(raw, max);
     }
@@ -370,7 +376,14 @@ async fn read_single(
         Side::Server,
         None,
     );
-    let first = stream.next().await.transpose()?.ok_or_else(|| {
+    let first = match stream.next().await.transpose() {
+        Ok(first) => first,
+        Err(e) => {
+            drain(stream.body_mut()).await;
+            return Err(e);
+        }
+    };
+    let first = first.ok_or_else(|| {
         Status::invalid_argument("the request stream has no message; a unary method needs one")
     })?;
     if stream.next().await.transpose()?.is_some() {
@@ -381,8 +394,23 @@ async fn read_single(
     Ok(first)
 }
 
+/// How much of a refused request body the server still reads (and throws away) so that an
+/// HTTP/1.1 client still uploading can read the error instead of a broken pipe.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Reads and discards up to [`DRAIN_LIMIT`] bytes of what is left of a body.
+async fn drain(body: &mut Body) {
+    let mut seen = 0usize;
+    while seen <= DRAIN_LIMIT {
+        match std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
+        }
+    }
+}
+
 /// Reads a whole body, refusing more than `max` bytes without buffering them.
-pub(crate) async fn collect_limited(mut body: Body, max: usize) -> Result<Bytes, Status> {
+pub(crate) async fn collect_limited(body: &mut Body, max: usize) -> Result<Bytes, Status> {
     if let Some(upper) = body.size_hint().exact() {
         if upper as usize > max {
             return Err(crate::protocol::compression::too_large(upper as usize, max));
@@ -390,7 +418,7 @@ pub(crate) async fn collect_limited(mut body: Body, max: usize) -> Result<Bytes,
     }
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| Status::canceled(format!("reading the body failed: {e}")))?;
         let Ok(data) = frame.into_data() else {
             continue;

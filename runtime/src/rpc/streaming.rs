@@ -68,6 +68,10 @@ impl RawStreaming {
         }
     }
 
+    pub(crate) fn body_mut(&mut self) -> &mut Body {
+        &mut self.body
+    }
+
     /// The stream's trailers, once it has ended (client side).
     pub fn trailers(&self) -> Option<&HeaderMap> {
         self.trailers.as_ref()

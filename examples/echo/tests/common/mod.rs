@@ -714,6 +714,9 @@ pub fn run_suite_against_echo_server(peer: Peer, protocol: &str, codec: &str, ht
         codec,
         "--http",
         http,
+        // Our server drains a refused upload, so an over-limit HTTP/1.1 upload must end
+        // in resource_exhausted, never a broken pipe.
+        "--strict-upload",
     ]);
     let run = run(cmd, RUN_TIMEOUT);
     assert_suite_passed(
