@@ -47,4 +47,5 @@ fn echo_client_against_connect_es_server() {
         http1: server.url_labelled("http1"),
     };
     check_echo_client("connect-es server", &urls, &server);
+    check_library_client("connect-es server", &urls);
 }

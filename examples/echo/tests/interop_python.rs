@@ -48,4 +48,5 @@ fn echo_client_against_python_server() {
         http1: url,
     };
     check_echo_client("connectrpc-python server", &urls, &server);
+    check_library_client("connectrpc-python server", &urls);
 }

@@ -725,3 +725,131 @@ pub fn run_suite_against_echo_server(peer: Peer, protocol: &str, codec: &str, ht
         &server,
     );
 }
+
+/// Calls a peer's echo server through the runtime's library API directly (not the CLI):
+/// every protocol and codec, the four method kinds where the HTTP version allows, an error
+/// with a detail, a deadline and gzip.
+pub fn check_library_client(peer: &str, urls: &PeerUrls) {
+    use connect_plugin::protocol::{Code, Codec, Encoding, Protocol};
+    use connect_plugin::rpc::Request;
+    use connect_plugin::transport::HttpVersion;
+    use connect_plugin::{Channel, Client, ClientConfig};
+    use echo::pb::{EchoRequest, EchoResponse, Failure};
+    use echo::{EchoClient, collect};
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let req = |m: &str| EchoRequest {
+            message: m.into(),
+            ..Default::default()
+        };
+        for (url, version) in [
+            (&urls.h2c, HttpVersion::Http2),
+            (&urls.http1, HttpVersion::Http1),
+        ] {
+            for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
+                if protocol == Protocol::Grpc && version == HttpVersion::Http1 {
+                    continue;
+                }
+                for codec in [Codec::Proto, Codec::Json] {
+                    let case = format!("{peer}: {protocol:?}/{codec:?}/{version:?}");
+                    let config = ClientConfig {
+                        protocol,
+                        codec,
+                        send_compression: Encoding::Gzip,
+                        ..ClientConfig::default()
+                    };
+                    let channel = Channel::builder(url)
+                        .expect("url")
+                        .http_version(version)
+                        .build();
+                    let c = EchoClient::new(Client::with_config(channel, config));
+                    let mut big = req("big");
+                    big.payload = vec![3u8; 200_000].into();
+                    let r = c
+                        .echo(big.clone())
+                        .await
+                        .unwrap_or_else(|e| panic!("{case}: {e}"));
+                    assert_eq!(r.get_ref().message, "big", "{case}");
+                    assert_eq!(r.get_ref().payload, big.payload, "{case}");
+
+                    let mut ss = req("s");
+                    ss.count = 3;
+                    let (msgs, err) = collect(
+                        c.echo_server_stream(ss)
+                            .await
+                            .unwrap_or_else(|e| panic!("{case}: {e}"))
+                            .into_inner(),
+                    )
+                    .await;
+                    assert!(err.is_none(), "{case}: {err:?}");
+                    assert_eq!(
+                        msgs.iter().map(|m| m.index).collect::<Vec<_>>(),
+                        [0, 1, 2],
+                        "{case}"
+                    );
+
+                    let joined = c
+                        .echo_client_stream(Request::new(futures::stream::iter(vec![
+                            req("a"),
+                            req("b"),
+                        ])))
+                        .await
+                        .unwrap_or_else(|e| panic!("{case}: {e}"));
+                    assert_eq!(joined.get_ref().message, "a,b", "{case}");
+
+                    if version == HttpVersion::Http2 {
+                        let (msgs, err) = collect(
+                            c.echo_bidi(Request::new(futures::stream::iter(vec![
+                                req("x"),
+                                req("y"),
+                            ])))
+                            .await
+                            .unwrap_or_else(|e| panic!("{case}: {e}"))
+                            .into_inner(),
+                        )
+                        .await;
+                        assert!(err.is_none(), "{case}: {err:?}");
+                        assert_eq!(
+                            msgs.iter().map(|m| m.message.as_str()).collect::<Vec<_>>(),
+                            ["x", "y"],
+                            "{case}"
+                        );
+                    }
+
+                    let mut failing = req("f");
+                    failing.fail = Some(Failure {
+                        code: "permission_denied".into(),
+                        message: "nope".into(),
+                        with_detail: true,
+                    });
+                    let e = c.echo(failing).await.expect_err("fails");
+                    assert_eq!(e.code(), Code::PermissionDenied, "{case}");
+                    assert_eq!(e.message(), "nope", "{case}");
+                    assert_eq!(
+                        e.find_detail::<EchoResponse>()
+                            .map(|d| d.message)
+                            .as_deref(),
+                        Some("nope"),
+                        "{case}"
+                    );
+
+                    let mut slow = req("slow");
+                    slow.delay_ms = 3_000;
+                    let t = std::time::Instant::now();
+                    let e = c
+                        .echo(
+                            Request::new(slow).with_timeout(std::time::Duration::from_millis(150)),
+                        )
+                        .await
+                        .expect_err("deadline");
+                    assert_eq!(e.code(), Code::DeadlineExceeded, "{case}");
+                    assert!(t.elapsed() < std::time::Duration::from_secs(2), "{case}");
+                }
+            }
+        }
+    });
+}
