@@ -287,8 +287,10 @@ fn form_decode(v: &str) -> Result<Vec<u8>, Status> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
+                // Both must be hex digits: `from_str_radix` alone would take `%+5` as 0x05.
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| {
@@ -408,6 +410,27 @@ mod tests {
                 .code(),
             Code::ResourceExhausted
         );
+    }
+
+    #[test]
+    fn percent_escapes_need_two_hex_digits() {
+        // `u8::from_str_radix` accepts a leading `+`, so `%+5` once decoded as 0x05.
+        for q in [
+            "encoding=proto&message=%+5",
+            "encoding=proto&message=%+",
+            "encoding=proto&message=%4",
+            "encoding=proto&message=%4g",
+            "encoding=proto&message=% 5",
+            "encoding=%+proto",
+        ] {
+            assert_eq!(
+                parse_get_query(q, 100).unwrap_err().code(),
+                Code::InvalidArgument,
+                "{q}"
+            );
+        }
+        let ok = parse_get_query("encoding=proto&message=%0a%2B%ff+", 100).unwrap();
+        assert_eq!(&ok.message[..], &[0x0a, b'+', 0xff, b' ']);
     }
 
     proptest! {

@@ -343,7 +343,10 @@ impl HttpTransport {
                 ))
             }
         };
-        let uri = self.channel.uri_for(method.path, query.as_deref())?;
+        let uri = match &query {
+            None => self.channel.uri_for_static(method.path)?,
+            Some(q) => self.channel.uri_for(method.path, Some(q))?,
+        };
         let mut req = http::Request::new(body);
         *req.method_mut() = http_method;
         *req.uri_mut() = uri;

@@ -139,10 +139,23 @@ impl ChannelBuilder {
                     timeout: self.connect_timeout,
                 })
         });
+        let scheme = if matches!(self.target, Target::Tls { .. }) {
+            http::uri::Scheme::HTTPS
+        } else {
+            http::uri::Scheme::HTTP
+        };
+        let authority = self
+            .base
+            .authority()
+            .cloned()
+            .unwrap_or_else(|| http::uri::Authority::from_static("localhost"));
+        let prefix = self.base.path().trim_end_matches('/').to_owned();
         Channel {
             inner: Arc::new(ChannelInner {
                 target: self.target,
-                base: self.base,
+                scheme,
+                authority,
+                prefix,
                 version: self.version,
                 connect_timeout: self.connect_timeout,
                 h2: Mutex::new(None),
@@ -161,7 +174,9 @@ pub struct Channel {
 
 struct ChannelInner {
     target: Target,
-    base: Uri,
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    prefix: String,
     version: HttpVersion,
     connect_timeout: Duration,
     h2: Mutex<Option<http2::SendRequest<Body>>>,
@@ -259,27 +274,33 @@ impl Channel {
 
     /// The URI for a call path (`/pkg.Service/Method`).
     pub fn uri_for(&self, path: &str, query: Option<&str>) -> Result<Uri, Status> {
-        let base = &self.inner.base;
-        let prefix = base.path().trim_end_matches('/');
-        let scheme = if matches!(self.inner.target, Target::Tls { .. }) {
-            "https"
-        } else {
-            "http"
+        let bad = |e: &dyn std::fmt::Display| {
+            Status::internal(format!("cannot build a request URI for {path}: {e}"))
         };
-        let authority = base.authority().map_or("localhost", |a| a.as_str());
-        let mut s =
-            String::with_capacity(scheme.len() + authority.len() + prefix.len() + path.len() + 8);
-        s.push_str(scheme);
-        s.push_str("://");
-        s.push_str(authority);
-        s.push_str(prefix);
-        s.push_str(path);
-        if let Some(q) = query {
-            s.push('?');
-            s.push_str(q);
+        let pq = match query {
+            Some(q) => format!("{}{path}?{q}", self.inner.prefix),
+            None => format!("{}{path}", self.inner.prefix),
+        };
+        let pq = http::uri::PathAndQuery::try_from(pq).map_err(|e| bad(&e))?;
+        self.uri_from(pq).map_err(|e| bad(&e))
+    }
+
+    /// The URI for a static call path without a query: no parsing or copying of the path
+    /// when the channel has no path prefix (the hot path of every call).
+    pub fn uri_for_static(&self, path: &'static str) -> Result<Uri, Status> {
+        if !self.inner.prefix.is_empty() {
+            return self.uri_for(path, None);
         }
-        s.parse()
+        self.uri_from(http::uri::PathAndQuery::from_static(path))
             .map_err(|e| Status::internal(format!("cannot build a request URI for {path}: {e}")))
+    }
+
+    fn uri_from(&self, pq: http::uri::PathAndQuery) -> Result<Uri, http::Error> {
+        Uri::builder()
+            .scheme(self.inner.scheme.clone())
+            .authority(self.inner.authority.clone())
+            .path_and_query(pq)
+            .build()
     }
 
     /// The HTTP version of this channel.
@@ -405,5 +426,37 @@ impl tower_service::Service<Uri> for Connector {
         let target = self.target.clone();
         let timeout = self.timeout;
         Box::pin(async move { target.connect(timeout).await.map(TokioIo::new) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_uris_keep_the_channel_prefix() {
+        let plain = Channel::builder("http://127.0.0.1:9/").unwrap().build();
+        assert_eq!(
+            plain.uri_for_static("/a.B/C").unwrap(),
+            "http://127.0.0.1:9/a.B/C"
+        );
+        let nested = Channel::builder("http://127.0.0.1:9/services/kv/p1/")
+            .unwrap()
+            .build();
+        assert_eq!(
+            nested.uri_for_static("/kv.v1.KV/Get").unwrap(),
+            "http://127.0.0.1:9/services/kv/p1/kv.v1.KV/Get"
+        );
+        assert_eq!(
+            nested.uri_for("/kv.v1.KV/Get", Some("x=1")).unwrap(),
+            "http://127.0.0.1:9/services/kv/p1/kv.v1.KV/Get?x=1"
+        );
+        let unix = Channel::builder("unix:/tmp/x.sock").unwrap().build();
+        assert_eq!(
+            unix.uri_for_static("/a.B/C").unwrap(),
+            "http://localhost/a.B/C"
+        );
+        assert!(Channel::builder("ftp://x").is_err());
+        assert!(Channel::builder("unix:").is_err());
     }
 }
