@@ -177,7 +177,14 @@ impl http_body::Body for EnvelopeBody {
         while let Some(source) = &mut this.source {
             let start = buf.len();
             buf.put_bytes(0, PREFIX_LEN);
-            match source.poll_encode(cx, &mut buf) {
+            let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                source.poll_encode(cx, &mut buf)
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!("a response stream panicked");
+                Poll::Ready(Some(Err(Status::internal("the handler's stream panicked"))))
+            });
+            match polled {
                 Poll::Ready(Some(Ok(()))) => {
                     if let Err(e) = this.seal(&mut buf, start) {
                         buf.truncate(start);

@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt as _;
@@ -205,6 +205,7 @@ impl Inner {
         let max = self.max_message_size;
         let this = self.clone();
         let handler = route.handler.clone();
+        let http1 = parts.version < http::Version::HTTP_2;
         let headers = parts.headers;
         let extensions = parts.extensions;
         let get_message = negotiated.get_message;
@@ -219,7 +220,7 @@ impl Inner {
                     None,
                 ))
             } else {
-                CallInput::Unary(read_single(body, get_message, &framing, max).await?)
+                CallInput::Unary(read_single(body, get_message, &framing, max, http1).await?)
             };
             let call = ServerCall {
                 method,
@@ -354,6 +355,7 @@ async fn read_single(
     get_message: Option<Bytes>,
     framing: &Framing,
     max: usize,
+    http1: bool,
 ) -> Result<Bytes, Status> {
     if !framing.enveloped {
         let raw = match get_message {
@@ -361,7 +363,7 @@ async fn read_single(
             None => match collect_limited(&mut body, max).await {
                 Ok(raw) => raw,
                 Err(e) => {
-                    drain(&mut body).await;
+                    drain_in_background(body, http1);
                     return Err(e);
                 }
             },
@@ -379,7 +381,7 @@ async fn read_single(
     let first = match stream.next().await.transpose() {
         Ok(first) => first,
         Err(e) => {
-            drain(stream.body_mut()).await;
+            drain_in_background(stream.into_body(), http1);
             return Err(e);
         }
     };
@@ -394,19 +396,31 @@ async fn read_single(
     Ok(first)
 }
 
-/// How much of a refused request body the server still reads (and throws away) so that an
-/// HTTP/1.1 client still uploading can read the error instead of a broken pipe.
+/// How much of a refused request body the server still reads (and throws away), and for
+/// how long, so that an HTTP/1.1 client still uploading can read the error instead of a
+/// broken pipe.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
 
-/// Reads and discards up to [`DRAIN_LIMIT`] bytes of what is left of a body.
-async fn drain(body: &mut Body) {
-    let mut seen = 0usize;
-    while seen <= DRAIN_LIMIT {
-        match std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
-            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
-            _ => return,
-        }
+/// After refusing a request, reads what is left of its body in the background (HTTP/1.1
+/// only: there the client cannot read the answer before it has finished writing; HTTP/2
+/// resets the stream instead). Bounded in bytes and time; the answer is not delayed.
+fn drain_in_background(mut body: Body, http1: bool) {
+    if !http1 || body.is_end_stream() {
+        return;
     }
+    tokio::spawn(async move {
+        let drain = async {
+            let mut seen = 0usize;
+            while seen <= DRAIN_LIMIT {
+                match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                    Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+                    _ => return,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    });
 }
 
 /// Reads a whole body, refusing more than `max` bytes without buffering them.

@@ -68,8 +68,8 @@ impl RawStreaming {
         }
     }
 
-    pub(crate) fn body_mut(&mut self) -> &mut Body {
-        &mut self.body
+    pub(crate) fn into_body(self) -> Body {
+        self.body
     }
 
     /// The stream's trailers, once it has ended (client side).
