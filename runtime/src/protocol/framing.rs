@@ -290,18 +290,7 @@ impl Framing {
     /// Server side: how a response stream ends, with `error` or successfully.
     pub fn encode_end(&self, error: Option<&Status>, trailers: &HeaderMap) -> End {
         match self.protocol {
-            Protocol::Connect => {
-                let mut merged = trailers.clone();
-                if let Some(e) = error {
-                    for (k, v) in e.metadata() {
-                        merged.append(k.clone(), v.clone());
-                    }
-                }
-                let json = connect::end_stream_to_json(error, &merged);
-                let mut buf = BytesMut::with_capacity(json.len() + 5);
-                encode_envelope(FLAG_END_STREAM, &json, &mut buf);
-                End::Frame(buf.freeze())
-            }
+            Protocol::Connect => End::Frame(connect_end_frame(error, trailers)),
             Protocol::Grpc => {
                 let mut t = trailers.clone();
                 grpc::write_status(error, &mut t);
@@ -335,10 +324,11 @@ impl Framing {
             }
             (Protocol::Connect, true) => {
                 self.write_response_headers(&mut headers, false);
-                let End::Frame(body) = self.encode_end(Some(error), &HeaderMap::new()) else {
-                    unreachable!("Connect ends with a frame")
-                };
-                (StatusCode::OK, headers, body)
+                (
+                    StatusCode::OK,
+                    headers,
+                    connect_end_frame(Some(error), &HeaderMap::new()),
+                )
             }
             (Protocol::Grpc | Protocol::GrpcWeb, _) => {
                 headers.insert(CONTENT_TYPE, self.response_content_type());
@@ -497,6 +487,20 @@ impl Framing {
     pub fn ends_with_http_trailers(&self) -> bool {
         self.protocol == Protocol::Grpc
     }
+}
+
+/// The Connect end-stream frame: the error (with its metadata) and the trailers.
+fn connect_end_frame(error: Option<&Status>, trailers: &HeaderMap) -> Bytes {
+    let mut merged = trailers.clone();
+    if let Some(e) = error {
+        for (k, v) in e.metadata() {
+            merged.append(k.clone(), v.clone());
+        }
+    }
+    let json = connect::end_stream_to_json(error, &merged);
+    let mut buf = BytesMut::with_capacity(json.len() + 5);
+    encode_envelope(FLAG_END_STREAM, &json, &mut buf);
+    buf.freeze()
 }
 
 /// Moves `trailer-`-prefixed headers of a Connect unary response into trailers.
