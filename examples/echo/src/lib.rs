@@ -9,7 +9,7 @@ use connect_plugin::rpc::{
     self, BoxStream, Idempotency, MethodDescriptor, Request, Response, Streaming,
 };
 use connect_plugin::{Client, Router, Status};
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 
 /// `echo.v1` messages.
 #[allow(missing_docs, clippy::all)]
@@ -191,24 +191,18 @@ impl EchoClient {
     }
 
     /// `EchoClientStream`.
-    pub async fn echo_client_stream<S>(
+    pub async fn echo_client_stream(
         &self,
-        req: Request<S>,
-    ) -> Result<Response<EchoResponse>, Status>
-    where
-        S: Stream<Item = EchoRequest> + Send + 'static,
-    {
+        req: Request<Streaming<EchoRequest>>,
+    ) -> Result<Response<EchoResponse>, Status> {
         self.client.client_streaming(&ECHO_CLIENT_STREAM, req).await
     }
 
     /// `EchoBidi`.
-    pub async fn echo_bidi<S>(
+    pub async fn echo_bidi(
         &self,
-        req: Request<S>,
-    ) -> Result<Response<Streaming<EchoResponse>>, Status>
-    where
-        S: Stream<Item = EchoRequest> + Send + 'static,
-    {
+        req: Request<Streaming<EchoRequest>>,
+    ) -> Result<Response<Streaming<EchoResponse>>, Status> {
         self.client.bidi_streaming(&ECHO_BIDI, req).await
     }
 }

@@ -99,7 +99,7 @@ async fn every_protocol_codec_and_http_version() {
                 );
 
                 let joined = c
-                    .echo_client_stream(Request::new(futures::stream::iter(vec![
+                    .echo_client_stream(Request::new(connect_plugin::Streaming::from_iter(vec![
                         req("a"),
                         req("b"),
                         req("c"),
@@ -111,7 +111,7 @@ async fn every_protocol_codec_and_http_version() {
 
                 if version == HttpVersion::Http2 {
                     let (msgs, err) = collect(
-                        c.echo_bidi(Request::new(futures::stream::iter(vec![
+                        c.echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
                             req("x"),
                             req("y"),
                         ])))
@@ -157,7 +157,11 @@ async fn bidi_is_full_duplex_over_http2() {
     for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
         let c = client(&url, protocol, Codec::Proto, HttpVersion::Http2);
         let (tx, rx) = futures::channel::mpsc::unbounded::<EchoRequest>();
-        let mut responses = c.echo_bidi(Request::new(rx)).await.unwrap().into_inner();
+        let mut responses = c
+            .echo_bidi(Request::new(connect_plugin::Streaming::from_messages(rx)))
+            .await
+            .unwrap()
+            .into_inner();
         // Each answer arrives before the next request is sent: a half-duplex transport
         // would hang here (bounded by the timeout, which only limits a failure).
         for i in 0..5 {
@@ -401,7 +405,7 @@ async fn compression_negotiation_and_threshold() {
         let back = c.echo(m.clone()).await.unwrap().into_inner();
         assert_eq!(back.payload, m.payload, "{protocol:?}");
         let (msgs, err) = collect(
-            c.echo_bidi(Request::new(futures::stream::iter(vec![
+            c.echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
                 m.clone(),
                 m.clone(),
             ])))
@@ -488,7 +492,7 @@ async fn connect_get_for_side_effect_free_methods() {
 async fn exercise(c: &EchoClient) {
     assert_eq!(c.echo(req("one")).await.unwrap().get_ref().message, "one");
     let (msgs, err) = collect(
-        c.echo_bidi(Request::new(futures::stream::iter(vec![
+        c.echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
             req("a"),
             req("b"),
         ])))
@@ -692,7 +696,9 @@ async fn interceptors_wrap_unary_and_streaming_calls_on_both_sides() {
             "{protocol:?}"
         );
         let e = match bare
-            .echo_bidi(Request::new(futures::stream::iter(vec![req("x")])))
+            .echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
+                req("x"),
+            ])))
             .await
         {
             Err(e) => e,
@@ -765,4 +771,19 @@ async fn unknown_method_and_dead_server() {
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), Code::Unavailable);
+}
+
+#[tokio::test]
+async fn a_failing_request_stream_aborts_the_call() {
+    let (_server, url) = serve(echo::router()).await;
+    for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
+        let c = client(&url, protocol, Codec::Proto, HttpVersion::Http2);
+        let requests = connect_plugin::Streaming::from_stream(futures::stream::iter(vec![
+            Ok(req("a")),
+            Err(Status::aborted("the producer failed")),
+        ]));
+        // Were the failure taken as the end of the stream, the server would answer "a".
+        let result = c.echo_client_stream(Request::new(requests)).await;
+        assert!(result.is_err(), "{protocol:?}: {result:?}");
+    }
 }

@@ -74,6 +74,7 @@ pub(crate) struct EnvelopeBody {
     ending: Ending,
     deadline: Option<Pin<Box<Sleep>>>,
     queued: Option<Frame<Bytes>>,
+    failed: Option<Status>,
     done: bool,
 }
 
@@ -94,6 +95,7 @@ impl EnvelopeBody {
             ending,
             deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
             queued: None,
+            failed: None,
             done: false,
         }
     }
@@ -107,7 +109,10 @@ impl EnvelopeBody {
         match &self.ending {
             Ending::Plain => {
                 if let Some(e) = error {
-                    tracing::debug!(error = %e, "request stream failed; ending the body");
+                    // Aborting the body resets the HTTP/2 stream: the server sees the call
+                    // cancelled instead of a request stream that ended normally.
+                    tracing::debug!(error = %e, "request stream failed; aborting the call");
+                    self.failed = Some(e);
                 }
                 None
             }
@@ -215,6 +220,9 @@ impl http_body::Body for EnvelopeBody {
             if let Some(tail) = this.finish(error) {
                 buf.put_slice(&tail);
             }
+        }
+        if let Some(e) = this.failed.take() {
+            return Poll::Ready(Some(Err(Box::new(e))));
         }
         if !buf.is_empty() {
             return Poll::Ready(Some(Ok(Frame::data(buf.freeze()))));

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use futures_core::Stream;
 use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode};
@@ -152,13 +151,9 @@ impl Client {
         )
     }
 
-    fn stream_input<Req, S>(&self, stream: S) -> ClientInput
-    where
-        Req: Message,
-        S: Stream<Item = Req> + Send + 'static,
-    {
+    fn stream_input<Req: Message>(&self, stream: Streaming<Req>) -> ClientInput {
         ClientInput::Stream(Box::new(TypedEncodeStream {
-            stream: Box::pin(stream.map(Ok::<Req, Status>)),
+            stream,
             codec: self.codec(),
         }))
     }
@@ -218,16 +213,16 @@ impl Client {
         self.stream_result(out)
     }
 
-    /// Calls a client-streaming method with a stream of requests.
-    pub async fn client_streaming<Req, Res, S>(
+    /// Calls a client-streaming method with a stream of requests. A request stream that
+    /// fails aborts the call (the server sees it cancelled).
+    pub async fn client_streaming<Req, Res>(
         &self,
         method: &MethodDescriptor,
-        req: Request<S>,
+        req: Request<Streaming<Req>>,
     ) -> Result<Response<Res>, Status>
     where
         Req: Message,
         Res: Message,
-        S: Stream<Item = Req> + Send + 'static,
     {
         let (mut call, stream) = self.call_of(method, req);
         call.input = self.stream_input(stream);
@@ -236,15 +231,14 @@ impl Client {
     }
 
     /// Calls a bidirectional-streaming method. Over HTTP/2 both directions flow at once.
-    pub async fn bidi_streaming<Req, Res, S>(
+    pub async fn bidi_streaming<Req, Res>(
         &self,
         method: &MethodDescriptor,
-        req: Request<S>,
+        req: Request<Streaming<Req>>,
     ) -> Result<Response<Streaming<Res>>, Status>
     where
         Req: Message,
         Res: Message,
-        S: Stream<Item = Req> + Send + 'static,
     {
         let (mut call, stream) = self.call_of(method, req);
         call.input = self.stream_input(stream);

@@ -1,7 +1,6 @@
 //! Inbound message streams: [`RawStreaming`] takes enveloped payloads off a body (handling
 //! compression, limits, end-stream messages and trailers), [`Streaming`] decodes them.
 
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -197,15 +196,27 @@ impl Stream for RawStreaming {
     }
 }
 
-/// A stream of typed messages received from the peer.
+/// A stream of typed messages: received from the peer (decoded as they arrive), or made
+/// locally from any stream, iterator or `Vec`. The same type is what a streaming method
+/// takes and returns on both sides, so one trait serves a local implementation and a
+/// remote client alike.
 pub struct Streaming<T> {
-    raw: RawStreaming,
-    _message: PhantomData<fn() -> T>,
+    inner: Source<T>,
+}
+
+// The wire variant is moved once per call; boxing it would cost an allocation per call.
+#[allow(clippy::large_enum_variant)]
+enum Source<T> {
+    Wire(RawStreaming),
+    Local(super::handler::BoxStream<T>),
 }
 
 impl<T> std::fmt::Debug for Streaming<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Streaming").finish()
+        f.write_str(match self.inner {
+            Source::Wire(_) => "Streaming(wire)",
+            Source::Local(_) => "Streaming(local)",
+        })
     }
 }
 
@@ -213,9 +224,27 @@ impl<T: Message> Streaming<T> {
     /// Decodes the messages of a raw stream.
     pub fn new(raw: RawStreaming) -> Self {
         Streaming {
-            raw,
-            _message: PhantomData,
+            inner: Source::Wire(raw),
         }
+    }
+
+    /// A stream of results made locally.
+    pub fn from_stream<S>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<T, Status>> + Send + 'static,
+    {
+        Streaming {
+            inner: Source::Local(Box::pin(stream)),
+        }
+    }
+
+    /// A stream of messages made locally (it cannot fail).
+    pub fn from_messages<S>(stream: S) -> Self
+    where
+        S: Stream<Item = T> + Send + 'static,
+    {
+        use futures_util::StreamExt as _;
+        Streaming::from_stream(stream.map(Ok))
     }
 
     /// The next message; `Ok(None)` at the end of the stream.
@@ -225,9 +254,24 @@ impl<T: Message> Streaming<T> {
             .transpose()
     }
 
-    /// Trailers, available once the stream has ended (client side).
+    /// Trailers, available once a stream received from a peer has ended (client side).
     pub fn trailers(&self) -> Option<&HeaderMap> {
-        self.raw.trailers()
+        match &self.inner {
+            Source::Wire(raw) => raw.trailers(),
+            Source::Local(_) => None,
+        }
+    }
+}
+
+impl<T: Message> From<Vec<T>> for Streaming<T> {
+    fn from(messages: Vec<T>) -> Self {
+        Streaming::from_messages(futures_util::stream::iter(messages))
+    }
+}
+
+impl<T: Message> FromIterator<T> for Streaming<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(messages: I) -> Self {
+        messages.into_iter().collect::<Vec<T>>().into()
     }
 }
 
@@ -235,12 +279,17 @@ impl<T: Message> Stream for Streaming<T> {
     type Item = Result<T, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let codec = self.raw.codec();
-        match Pin::new(&mut self.raw).poll_next(cx) {
-            Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(codec.decode(b))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+        match &mut self.inner {
+            Source::Local(s) => s.as_mut().poll_next(cx),
+            Source::Wire(raw) => {
+                let codec = raw.codec();
+                match Pin::new(raw).poll_next(cx) {
+                    Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(codec.decode(b))),
+                    Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+                    Poll::Ready(None) => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 }

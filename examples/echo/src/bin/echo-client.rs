@@ -211,7 +211,7 @@ async fn main() {
                 .flat_map(|r| r.payload.iter().copied())
                 .collect();
             match client
-                .echo_client_stream(Request::new(futures::stream::iter(requests)))
+                .echo_client_stream(Request::new(connect_plugin::Streaming::from_iter(requests)))
                 .await
             {
                 Ok(r) => {
@@ -222,7 +222,7 @@ async fn main() {
             }
         }
         "bidi" => match client
-            .echo_bidi(Request::new(futures::stream::iter(requests)))
+            .echo_bidi(Request::new(connect_plugin::Streaming::from_iter(requests)))
             .await
         {
             Ok(r) => {

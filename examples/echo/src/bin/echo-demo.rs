@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ss.count = 3;
             let (ticks, _) = collect(client.echo_server_stream(ss).await?.into_inner()).await;
             let joined = client
-                .echo_client_stream(Request::new(futures::stream::iter(vec![
+                .echo_client_stream(Request::new(connect_plugin::Streaming::from_iter(vec![
                     req("a"),
                     req("b"),
                     req("c"),
@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .message;
             let (bidi, _) = collect(
                 client
-                    .echo_bidi(Request::new(futures::stream::iter(vec![
+                    .echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
                         req("ping"),
                         req("pong"),
                     ])))

@@ -793,17 +793,16 @@ pub fn check_library_client(peer: &str, urls: &PeerUrls) {
                     );
 
                     let joined = c
-                        .echo_client_stream(Request::new(futures::stream::iter(vec![
-                            req("a"),
-                            req("b"),
-                        ])))
+                        .echo_client_stream(Request::new(connect_plugin::Streaming::from_iter(
+                            vec![req("a"), req("b")],
+                        )))
                         .await
                         .unwrap_or_else(|e| panic!("{case}: {e}"));
                     assert_eq!(joined.get_ref().message, "a,b", "{case}");
 
                     if version == HttpVersion::Http2 {
                         let (msgs, err) = collect(
-                            c.echo_bidi(Request::new(futures::stream::iter(vec![
+                            c.echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
                                 req("x"),
                                 req("y"),
                             ])))
