@@ -6,11 +6,15 @@
 //! routing and interceptors — the API generated code targets).
 #![warn(missing_docs)]
 
+pub mod codegen;
+pub mod plugin;
 pub mod protocol;
 
 pub use protocol::{Code, Codec, Encoding, ErrorDetail, Protocol, Status, StreamType};
 pub mod rpc;
 pub mod transport;
 
+pub use async_trait::async_trait;
+pub use plugin::{Plugin, PluginSet};
 pub use rpc::{Client, ClientConfig, Request, Response, Router, Streaming};
 pub use transport::{Channel, Server};

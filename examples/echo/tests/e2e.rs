@@ -14,8 +14,9 @@ use connect_plugin::rpc::{
 };
 use connect_plugin::transport::{HttpVersion, ListenAddr, Listener, RunningServer, memory_link};
 use connect_plugin::{Channel, Client, ClientConfig, Router, Server, Status};
+use echo::collect;
 use echo::pb::{EchoRequest, EchoResponse, Failure};
-use echo::{EchoClient, collect};
+use echo::pb::{EchoService as _, EchoServiceClient};
 use futures::future::BoxFuture;
 use http::HeaderValue;
 use tokio::sync::Notify;
@@ -43,9 +44,9 @@ async fn serve(router: Router) -> (RunningServer, String) {
     (server, format!("http://{addr}"))
 }
 
-fn client(url: &str, protocol: Protocol, codec: Codec, version: HttpVersion) -> EchoClient {
+fn client(url: &str, protocol: Protocol, codec: Codec, version: HttpVersion) -> EchoServiceClient {
     let channel = Channel::builder(url).unwrap().http_version(version).build();
-    EchoClient::new(Client::with_config(
+    EchoServiceClient::new(Client::with_config(
         channel,
         ClientConfig {
             protocol,
@@ -67,7 +68,7 @@ async fn every_protocol_codec_and_http_version() {
                 let case = format!("{protocol:?}/{codec:?}/{version:?}");
                 let c = client(&url, protocol, codec, version);
                 let r = c
-                    .echo(req("hi"))
+                    .echo(req("hi").into())
                     .await
                     .unwrap_or_else(|e| panic!("{case}: {e}"));
                 assert_eq!(r.get_ref().message, "hi", "{case}");
@@ -75,7 +76,7 @@ async fn every_protocol_codec_and_http_version() {
                 let mut ss = req("s");
                 ss.count = 4;
                 let (msgs, err) =
-                    collect(c.echo_server_stream(ss).await.unwrap().into_inner()).await;
+                    collect(c.echo_server_stream(ss.into()).await.unwrap().into_inner()).await;
                 assert!(err.is_none(), "{case}: {err:?}");
                 assert_eq!(
                     msgs.iter().map(|m| m.index).collect::<Vec<_>>(),
@@ -87,7 +88,7 @@ async fn every_protocol_codec_and_http_version() {
                 ss.count = 2;
                 ss.fail = Some(fail("aborted", "after two"));
                 let (msgs, err) =
-                    collect(c.echo_server_stream(ss).await.unwrap().into_inner()).await;
+                    collect(c.echo_server_stream(ss.into()).await.unwrap().into_inner()).await;
                 assert_eq!(msgs.len(), 2, "{case}");
                 let err = err.expect("stream error");
                 assert_eq!(err.code(), Code::Aborted, "{case}");
@@ -137,7 +138,7 @@ async fn every_protocol_codec_and_http_version() {
                 ] {
                     let mut r = req("x");
                     r.fail = Some(fail(code.as_str(), "boom"));
-                    let e = c.echo(r).await.expect_err("fails");
+                    let e = c.echo(r.into()).await.expect_err("fails");
                     assert_eq!(e.code(), code, "{case}");
                     assert_eq!(e.message(), "boom", "{case}");
                     assert_eq!(
@@ -284,7 +285,7 @@ fn stalling_router(dropped: Arc<Notify>, started: Arc<Notify>) -> Router {
         }
     }
     Router::new().route(
-        echo::ECHO,
+        echo::pb::ECHO_SERVICE_ECHO,
         rpc::unary(move |_req: Request<EchoRequest>| {
             let guard = Guard(dropped.clone());
             let started = started.clone();
@@ -335,7 +336,9 @@ async fn server_enforces_the_timeout_header() {
         };
         let mut r = http::Request::new(connect_plugin::transport::Body::full(body));
         *r.method_mut() = http::Method::POST;
-        *r.uri_mut() = channel.uri_for(echo::ECHO.path, None).unwrap();
+        *r.uri_mut() = channel
+            .uri_for(echo::pb::ECHO_SERVICE_ECHO.path, None)
+            .unwrap();
         r.headers_mut()
             .insert("content-type", HeaderValue::from_static(ct));
         r.headers_mut()
@@ -358,7 +361,7 @@ async fn client_disconnect_cancels_the_handler() {
     let started = Arc::new(Notify::new());
     let (_server, url) = serve(stalling_router(dropped.clone(), started.clone())).await;
     let c = client(&url, Protocol::Connect, Codec::Proto, HttpVersion::Http2);
-    let call = tokio::spawn(async move { c.echo(req("x")).await });
+    let call = tokio::spawn(async move { c.echo(req("x").into()).await });
     tokio::time::timeout(Duration::from_secs(5), started.notified())
         .await
         .expect("handler started");
@@ -378,7 +381,9 @@ async fn compression_negotiation_and_threshold() {
         let body = serde_json::to_vec(&m).unwrap();
         let mut r = http::Request::new(connect_plugin::transport::Body::full(body));
         *r.method_mut() = http::Method::POST;
-        *r.uri_mut() = channel.uri_for(echo::ECHO.path, None).unwrap();
+        *r.uri_mut() = channel
+            .uri_for(echo::pb::ECHO_SERVICE_ECHO.path, None)
+            .unwrap();
         r.headers_mut()
             .insert("content-type", HeaderValue::from_static("application/json"));
         r.headers_mut()
@@ -392,7 +397,7 @@ async fn compression_negotiation_and_threshold() {
         );
     }
     for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
-        let c = EchoClient::new(Client::with_config(
+        let c = EchoServiceClient::new(Client::with_config(
             Channel::builder(&url).unwrap().build(),
             ClientConfig {
                 protocol,
@@ -402,7 +407,7 @@ async fn compression_negotiation_and_threshold() {
         ));
         let mut m = req("gz");
         m.payload = vec![9u8; 3 << 20].into();
-        let back = c.echo(m.clone()).await.unwrap().into_inner();
+        let back = c.echo(m.clone().into()).await.unwrap().into_inner();
         assert_eq!(back.payload, m.payload, "{protocol:?}");
         let (msgs, err) = collect(
             c.echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
@@ -427,14 +432,14 @@ async fn message_size_limits_on_both_sides() {
         let c = client(&url, protocol, Codec::Proto, HttpVersion::Http2);
         let mut m = req("big");
         m.payload = vec![1u8; 64 * 1024 - 64].into();
-        c.echo(m.clone())
+        c.echo(m.clone().into())
             .await
             .unwrap_or_else(|e| panic!("{protocol:?} under the limit: {e}"));
         m.payload = vec![1u8; 64 * 1024 + 1].into();
-        let e = c.echo(m.clone()).await.expect_err("over the limit");
+        let e = c.echo(m.clone().into()).await.expect_err("over the limit");
         assert_eq!(e.code(), Code::ResourceExhausted, "{protocol:?}");
         // The client's own limit on responses.
-        let small = EchoClient::new(Client::with_config(
+        let small = EchoServiceClient::new(Client::with_config(
             Channel::builder(&url).unwrap().build(),
             ClientConfig {
                 protocol,
@@ -444,7 +449,7 @@ async fn message_size_limits_on_both_sides() {
         ));
         m.payload = vec![1u8; 5000].into();
         let e = small
-            .echo(m)
+            .echo(m.into())
             .await
             .expect_err("response over the client's limit");
         assert_eq!(e.code(), Code::ResourceExhausted, "{protocol:?}");
@@ -455,7 +460,7 @@ async fn message_size_limits_on_both_sides() {
 async fn connect_get_for_side_effect_free_methods() {
     let (_server, url) = serve(echo::router()).await;
     for codec in [Codec::Proto, Codec::Json] {
-        let c = EchoClient::new(Client::with_config(
+        let c = EchoServiceClient::new(Client::with_config(
             Channel::builder(&url).unwrap().build(),
             ClientConfig {
                 codec,
@@ -464,7 +469,11 @@ async fn connect_get_for_side_effect_free_methods() {
             },
         ));
         assert_eq!(
-            c.echo(req("via get")).await.unwrap().get_ref().message,
+            c.echo(req("via get").into())
+                .await
+                .unwrap()
+                .get_ref()
+                .message,
             "via get"
         );
     }
@@ -472,7 +481,7 @@ async fn connect_get_for_side_effect_free_methods() {
     let mut r = http::Request::new(connect_plugin::transport::Body::empty());
     *r.uri_mut() = channel
         .uri_for(
-            echo::ECHO.path,
+            echo::pb::ECHO_SERVICE_ECHO.path,
             Some("connect=v1&encoding=json&message=%7B%22message%22%3A%22q%22%7D"),
         )
         .unwrap();
@@ -482,15 +491,18 @@ async fn connect_get_for_side_effect_free_methods() {
     let mut r = http::Request::new(connect_plugin::transport::Body::empty());
     *r.uri_mut() = channel
         .uri_for(
-            echo::ECHO_SERVER_STREAM.path,
+            echo::pb::ECHO_SERVICE_ECHO_SERVER_STREAM.path,
             Some("encoding=json&message=%7B%7D"),
         )
         .unwrap();
     assert_eq!(channel.send(r).await.unwrap().status(), 405);
 }
 
-async fn exercise(c: &EchoClient) {
-    assert_eq!(c.echo(req("one")).await.unwrap().get_ref().message, "one");
+async fn exercise(c: &EchoServiceClient) {
+    assert_eq!(
+        c.echo(req("one").into()).await.unwrap().get_ref().message,
+        "one"
+    );
     let (msgs, err) = collect(
         c.echo_bidi(Request::new(connect_plugin::Streaming::from_iter(vec![
             req("a"),
@@ -514,7 +526,7 @@ async fn unix_socket_transport() {
         .bind(&format!("unix:{}", path.display()))
         .await
         .unwrap();
-    let c = EchoClient::new(Client::new(
+    let c = EchoServiceClient::new(Client::new(
         Channel::builder(&format!("unix:{}", path.display()))
             .unwrap()
             .build(),
@@ -531,7 +543,7 @@ async fn in_memory_transport() {
     let _server = Server::new(echo::router())
         .serve(Listener::Memory(listener))
         .unwrap();
-    let c = EchoClient::new(Client::new(Channel::memory(connector).build()));
+    let c = EchoServiceClient::new(Client::new(Channel::memory(connector).build()));
     exercise(&c).await;
 }
 
@@ -566,9 +578,13 @@ async fn tls_transport() {
             .http_version(version)
             .tls(client_cfg.clone())
             .build();
-        let c = EchoClient::new(Client::new(channel));
+        let c = EchoServiceClient::new(Client::new(channel));
         assert_eq!(
-            c.echo(req("secure")).await.unwrap().get_ref().message,
+            c.echo(req("secure").into())
+                .await
+                .unwrap()
+                .get_ref()
+                .message,
             "secure",
             "{version:?}"
         );
@@ -581,7 +597,7 @@ async fn tls_transport() {
         HttpVersion::Http2,
     );
     assert_eq!(
-        plain.echo(req("x")).await.unwrap_err().code(),
+        plain.echo(req("x").into()).await.unwrap_err().code(),
         Code::Unavailable
     );
 }
@@ -593,15 +609,15 @@ async fn graceful_shutdown_finishes_calls_in_flight_then_cancels() {
     let mut slow = req("slow");
     slow.delay_ms = 300;
     let c2 = c.clone();
-    let call = tokio::spawn(async move { c2.echo(slow).await });
+    let call = tokio::spawn(async move { c2.echo(slow.into()).await });
     // Wait until the call is in flight: a concurrent quick call proves the connection is up.
-    c.echo(req("up")).await.unwrap();
+    c.echo(req("up").into()).await.unwrap();
     server.shutdown(Duration::from_secs(5)).await;
     assert_eq!(call.await.unwrap().unwrap().get_ref().message, "slow");
     // Nothing listens any more.
     let fresh = client(&url, Protocol::Connect, Codec::Proto, HttpVersion::Http2);
     assert_eq!(
-        fresh.echo(req("x")).await.unwrap_err().code(),
+        fresh.echo(req("x").into()).await.unwrap_err().code(),
         Code::Unavailable
     );
 
@@ -610,7 +626,7 @@ async fn graceful_shutdown_finishes_calls_in_flight_then_cancels() {
     let started = Arc::new(Notify::new());
     let (server, url) = serve(stalling_router(dropped.clone(), started.clone())).await;
     let c = client(&url, Protocol::Connect, Codec::Proto, HttpVersion::Http2);
-    let call = tokio::spawn(async move { c.echo(req("x")).await });
+    let call = tokio::spawn(async move { c.echo(req("x").into()).await });
     started.notified().await;
     let t = std::time::Instant::now();
     server.shutdown(Duration::from_millis(100)).await;
@@ -691,7 +707,7 @@ async fn interceptors_wrap_unary_and_streaming_calls_on_both_sides() {
     for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
         let bare = client(&url, protocol, Codec::Proto, HttpVersion::Http2);
         assert_eq!(
-            bare.echo(req("x")).await.unwrap_err().code(),
+            bare.echo(req("x").into()).await.unwrap_err().code(),
             Code::Unauthenticated,
             "{protocol:?}"
         );
@@ -716,7 +732,7 @@ async fn interceptors_wrap_unary_and_streaming_calls_on_both_sides() {
         .with_interceptor(AddToken);
         let who: Response<EchoResponse> = raw.unary(&META, Request::new(req(""))).await.unwrap();
         assert_eq!(who.get_ref().message, "alice");
-        let authed = EchoClient::new(raw);
+        let authed = EchoServiceClient::new(raw);
         exercise(&authed).await;
     }
     assert!(seen.load(Ordering::SeqCst) >= 12);
@@ -766,7 +782,7 @@ async fn unknown_method_and_dead_server() {
     server.shutdown(Duration::ZERO).await;
     // Connection refused is `unavailable`, promptly.
     let c = client(&url, Protocol::Connect, Codec::Proto, HttpVersion::Http2);
-    let e = tokio::time::timeout(Duration::from_secs(5), c.echo(req("x")))
+    let e = tokio::time::timeout(Duration::from_secs(5), c.echo(req("x").into()))
         .await
         .unwrap()
         .unwrap_err();

@@ -13,8 +13,9 @@ use connect_plugin::protocol::{Codec, Encoding, Protocol};
 use connect_plugin::rpc::Request;
 use connect_plugin::transport::HttpVersion;
 use connect_plugin::{Channel, Client, ClientConfig, Status};
+use echo::collect;
 use echo::pb::{EchoRequest, EchoResponse, Failure};
-use echo::{EchoClient, collect};
+use echo::pb::{EchoService as _, EchoServiceClient};
 
 const USAGE: &str = "usage: echo-client --url URL [--protocol connect|grpc|grpcweb] [--codec proto|json] [--gzip] [--http1] [--get] [--timeout-ms N] [--delay-ms N] [--fail-code CODE --fail-message MSG [--fail-detail]] [--payload-size N] unary|server-stream|client-stream|bidi --message M [--count N]";
 
@@ -165,7 +166,7 @@ async fn main() {
         use_get: a.get,
         ..ClientConfig::default()
     };
-    let client = EchoClient::new(Client::with_config(channel, config));
+    let client = EchoServiceClient::new(Client::with_config(channel, config));
     let with_payload = a.payload_size.is_some();
     let expected_payload = a.request.payload.clone();
     let check_payload = |r: &EchoResponse, expected: &[u8]| {
@@ -181,7 +182,7 @@ async fn main() {
     let count = a.count.max(0) as usize;
     let requests = std::iter::repeat_n(a.request.clone(), count).collect::<Vec<_>>();
     match a.method.as_str() {
-        "unary" => match client.echo(a.request).await {
+        "unary" => match client.echo(a.request.into()).await {
             Ok(r) => {
                 check_payload(r.get_ref(), &expected_payload);
                 print_response(r.get_ref(), with_payload);
@@ -191,7 +192,7 @@ async fn main() {
         "server-stream" => {
             let mut req = a.request;
             req.count = a.count;
-            match client.echo_server_stream(req).await {
+            match client.echo_server_stream(req.into()).await {
                 Ok(r) => {
                     let (msgs, err) = collect(r.into_inner()).await;
                     for m in &msgs {

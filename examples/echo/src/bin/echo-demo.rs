@@ -8,8 +8,9 @@ use connect_plugin::protocol::{Codec, Encoding, Protocol};
 use connect_plugin::rpc::Request;
 use connect_plugin::transport::ListenAddr;
 use connect_plugin::{Channel, Client, ClientConfig, Server};
+use echo::collect;
 use echo::pb::{EchoRequest, Failure};
-use echo::{EchoClient, collect};
+use echo::pb::{EchoService as _, EchoServiceClient};
 
 fn req(message: &str) -> EchoRequest {
     EchoRequest {
@@ -33,12 +34,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 codec,
                 ..ClientConfig::default()
             };
-            let client =
-                EchoClient::new(Client::with_config(Channel::builder(&url)?.build(), config));
-            let unary = client.echo(req("hello")).await?.into_inner().message;
+            let client = EchoServiceClient::new(Client::with_config(
+                Channel::builder(&url)?.build(),
+                config,
+            ));
+            let unary = client.echo(req("hello").into()).await?.into_inner().message;
             let mut ss = req("tick");
             ss.count = 3;
-            let (ticks, _) = collect(client.echo_server_stream(ss).await?.into_inner()).await;
+            let (ticks, _) =
+                collect(client.echo_server_stream(ss.into()).await?.into_inner()).await;
             let joined = client
                 .echo_client_stream(Request::new(connect_plugin::Streaming::from_iter(vec![
                     req("a"),
@@ -66,14 +70,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    let client = EchoClient::new(Client::new(Channel::builder(&url)?.build()));
+    let client = EchoServiceClient::new(Client::new(Channel::builder(&url)?.build()));
     let mut failing = req("x");
     failing.fail = Some(Failure {
         code: "not_found".into(),
         message: "no such echo".into(),
         with_detail: true,
     });
-    let err = client.echo(failing).await.expect_err("asked to fail");
+    let err = client
+        .echo(failing.into())
+        .await
+        .expect_err("asked to fail");
     let detail = err
         .find_detail::<echo::pb::EchoResponse>()
         .map(|d| d.message);
@@ -94,7 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         err.code(),
         started.elapsed()
     );
-    let gz = EchoClient::new(Client::with_config(
+    let gz = EchoServiceClient::new(Client::with_config(
         Channel::builder(&url)?.build(),
         ClientConfig {
             send_compression: Encoding::Gzip,
@@ -103,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     let mut big = req("compressed");
     big.payload = vec![7u8; 256 * 1024].into();
-    let back = gz.echo(big).await?.into_inner();
+    let back = gz.echo(big.into()).await?.into_inner();
     println!("gzip: {} bytes echoed", back.payload.len());
     server.shutdown(Duration::from_secs(1)).await;
     println!("server shut down");

@@ -734,8 +734,9 @@ pub fn check_library_client(peer: &str, urls: &PeerUrls) {
     use connect_plugin::rpc::Request;
     use connect_plugin::transport::HttpVersion;
     use connect_plugin::{Channel, Client, ClientConfig};
+    use echo::collect;
     use echo::pb::{EchoRequest, EchoResponse, Failure};
-    use echo::{EchoClient, collect};
+    use echo::pb::{EchoService as _, EchoServiceClient};
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -766,11 +767,11 @@ pub fn check_library_client(peer: &str, urls: &PeerUrls) {
                         .expect("url")
                         .http_version(version)
                         .build();
-                    let c = EchoClient::new(Client::with_config(channel, config));
+                    let c = EchoServiceClient::new(Client::with_config(channel, config));
                     let mut big = req("big");
                     big.payload = vec![3u8; 200_000].into();
                     let r = c
-                        .echo(big.clone())
+                        .echo(big.clone().into())
                         .await
                         .unwrap_or_else(|e| panic!("{case}: {e}"));
                     assert_eq!(r.get_ref().message, "big", "{case}");
@@ -779,7 +780,7 @@ pub fn check_library_client(peer: &str, urls: &PeerUrls) {
                     let mut ss = req("s");
                     ss.count = 3;
                     let (msgs, err) = collect(
-                        c.echo_server_stream(ss)
+                        c.echo_server_stream(ss.into())
                             .await
                             .unwrap_or_else(|e| panic!("{case}: {e}"))
                             .into_inner(),
@@ -825,7 +826,7 @@ pub fn check_library_client(peer: &str, urls: &PeerUrls) {
                         message: "nope".into(),
                         with_detail: true,
                     });
-                    let e = c.echo(failing).await.expect_err("fails");
+                    let e = c.echo(failing.into()).await.expect_err("fails");
                     assert_eq!(e.code(), Code::PermissionDenied, "{case}");
                     assert_eq!(e.message(), "nope", "{case}");
                     assert_eq!(

@@ -1,0 +1,42 @@
+//! Plugins: the [`Plugin`] descriptor that generated code implements for every service,
+//! and the [`PluginSet`] a plugin binary serves. (The handshake, launch, health and control
+//! parts of this layer come with the plugin-core work.)
+
+mod set;
+
+pub use set::{PluginSet, PluginSetError};
+
+use std::sync::Arc;
+
+use crate::rpc::{Client, Router};
+
+/// Static facts about a plugin, as the generator writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PluginInfo {
+    /// The plugin's name: the service name in snake_case without a `Service` suffix
+    /// (`KVService` → `kv`).
+    pub name: &'static str,
+    /// The fully-qualified service name (`kv.v1.KVService`).
+    pub service_name: &'static str,
+    /// The HTTP path prefix of the service's methods (`/kv.v1.KVService/`).
+    pub service_path: &'static str,
+    /// The service's version (from the proto package's version suffix: `kv.v1` → `1.0.0`).
+    pub version: &'static str,
+}
+
+/// A plugin type: one proto service, with the constructors that turn a remote endpoint into
+/// the service trait and the trait into served routes. Generated for every service as
+/// `<Service>Plugin`; `Service` is `dyn <ServiceTrait>`.
+pub trait Plugin: Send + Sync + 'static {
+    /// The service trait object (`dyn KvService`).
+    type Service: ?Sized + Send + Sync + 'static;
+
+    /// Facts about the plugin.
+    const INFO: PluginInfo;
+
+    /// The remote implementation: calls go through `client`.
+    fn client(client: Client) -> Arc<Self::Service>;
+
+    /// Serves an implementation.
+    fn router(service: Arc<Self::Service>) -> Router;
+}

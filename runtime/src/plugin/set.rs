@@ -1,0 +1,105 @@
+//! The set of plugins one binary serves.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Plugin, PluginInfo};
+use crate::rpc::Router;
+
+/// Why a [`PluginSet`] is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginSetError {
+    /// Two plugins share a name.
+    #[error("two plugins are named {0:?}")]
+    DuplicateName(String),
+    /// Two plugins serve the same service path.
+    #[error("two plugins serve {0}")]
+    DuplicatePath(String),
+    /// A plugin's facts are inconsistent.
+    #[error("plugin {name:?}: {why}")]
+    Invalid {
+        /// The plugin's name.
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// Implementations of plugins, served together.
+#[derive(Default, Clone)]
+pub struct PluginSet {
+    plugins: BTreeMap<&'static str, (PluginInfo, Router)>,
+}
+
+impl std::fmt::Debug for PluginSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.plugins.keys()).finish()
+    }
+}
+
+impl PluginSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        PluginSet::default()
+    }
+
+    /// Adds the implementation of plugin `P`.
+    pub fn with<P: Plugin>(mut self, service: Arc<P::Service>) -> Result<Self, PluginSetError> {
+        self.add::<P>(service)?;
+        Ok(self)
+    }
+
+    /// Adds the implementation of plugin `P`.
+    pub fn add<P: Plugin>(&mut self, service: Arc<P::Service>) -> Result<(), PluginSetError> {
+        let info = P::INFO;
+        let invalid = |why: String| PluginSetError::Invalid {
+            name: info.name.to_owned(),
+            why,
+        };
+        if info.name.is_empty() {
+            return Err(invalid("the name is empty".into()));
+        }
+        if info.service_path != format!("/{}/", info.service_name) {
+            return Err(invalid(format!(
+                "service path {} does not match service {}",
+                info.service_path, info.service_name
+            )));
+        }
+        if self.plugins.contains_key(info.name) {
+            return Err(PluginSetError::DuplicateName(info.name.to_owned()));
+        }
+        if self
+            .plugins
+            .values()
+            .any(|(i, _)| i.service_path == info.service_path)
+        {
+            return Err(PluginSetError::DuplicatePath(info.service_path.to_owned()));
+        }
+        let router = P::router(service);
+        if let Some(p) = router.paths().find(|p| !p.starts_with(info.service_path)) {
+            return Err(invalid(format!(
+                "route {p} is outside {}",
+                info.service_path
+            )));
+        }
+        self.plugins.insert(info.name, (info, router));
+        Ok(())
+    }
+
+    /// The plugins in the set.
+    pub fn infos(&self) -> impl Iterator<Item = &PluginInfo> {
+        self.plugins.values().map(|(i, _)| i)
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.plugins.is_empty()
+    }
+
+    /// One router serving every plugin of the set.
+    pub fn router(&self) -> Router {
+        self.plugins
+            .values()
+            .fold(Router::new(), |acc, (_, r)| acc.merge(r.clone()))
+    }
+}
