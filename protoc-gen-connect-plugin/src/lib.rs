@@ -48,6 +48,8 @@ pub mod docs;
 pub mod generate;
 pub mod model;
 pub mod options;
+#[cfg(feature = "prost-build")]
+pub mod prost_build_support;
 
 use std::collections::BTreeMap;
 
@@ -55,6 +57,8 @@ use prost_types::compiler::code_generator_response::{Feature, File};
 use prost_types::compiler::{CodeGeneratorRequest, CodeGeneratorResponse};
 
 pub use options::Options;
+#[cfg(feature = "prost-build")]
+pub use prost_build_support::ServiceGenerator;
 
 /// The generator's version, written into every file's header.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -135,6 +135,15 @@ impl TypeMap {
         }
     }
 
+    /// A map of types whose Rust paths are already known (prost-build resolves them for
+    /// its service generators): fully-qualified proto name → Rust path.
+    pub fn from_known(known: HashMap<String, String>) -> Self {
+        TypeMap {
+            types: HashMap::new(),
+            extern_paths: known.into_iter().collect(),
+        }
+    }
+
     /// The Rust path of `fq` (`.pkg.Msg`) as seen from the module of `from_package`.
     pub fn rust_path(&self, fq: &str, from_package: &str) -> Result<String, String> {
         for (prefix, rust) in &self.extern_paths {
