@@ -1,9 +1,16 @@
-//! Plugins: the [`Plugin`] descriptor that generated code implements for every service,
-//! and the [`PluginSet`] a plugin binary serves. (The handshake, launch, health and control
-//! parts of this layer come with the plugin-core work.)
+//! Plugins: the [`Plugin`] descriptor that generated code implements for every service, the
+//! [`PluginSet`] a plugin binary serves, the plugin side ([`serve`]: handshake line,
+//! handshake, health and control services) and the host side ([`PluginClient`]: launch,
+//! handshake, dispense, shutdown).
 
+pub mod handshake;
+pub mod host;
+pub mod serve;
 mod set;
 
+pub use handshake::{HandshakeLine, MagicCookie, Network};
+pub use host::{PluginClient, PluginClientBuilder, PluginError};
+pub use serve::{PluginHealth, ServeConfig, ServeError, serve, serve_main, serve_with};
 pub use set::{PluginSet, PluginSetError};
 
 use std::sync::Arc;

@@ -230,8 +230,9 @@ async fn accept_loop(
         .initial_connection_window_size(2 << 20)
         .max_concurrent_streams(1000);
     let builder = Arc::new(builder);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let graceful = Arc::new(graceful);
+    // Flipped to true when the server stops: every connection then finishes gracefully
+    // (HTTP/2 GOAWAY, HTTP/1.1 closes after the response in flight).
+    let (drain_tx, drain_rx) = watch::channel(false);
     let mut conns: JoinSet<()> = JoinSet::new();
     let grace = loop {
         tokio::select! {
@@ -251,20 +252,15 @@ async fn accept_loop(
                         continue;
                     }
                 };
-                let conn = serve_connection(&server, builder.clone(), graceful.clone(), io, peer);
+                let conn = serve_connection(&server, builder.clone(), drain_rx.clone(), io, peer);
                 conns.spawn(conn);
             }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }
     };
     listener_cleanup(listener);
-    let graceful = Arc::try_unwrap(graceful).ok();
-    let drained = async {
-        if let Some(g) = graceful {
-            g.shutdown().await;
-        }
-        while conns.join_next().await.is_some() {}
-    };
+    let _ = drain_tx.send(true);
+    let drained = async { while conns.join_next().await.is_some() {} };
     if tokio::time::timeout(grace, drained).await.is_err() {
         tracing::debug!(?grace, "grace period over; cancelling calls in flight");
     }
@@ -282,7 +278,7 @@ fn listener_cleanup(listener: Listener) {
 fn serve_connection(
     server: &Server,
     builder: Arc<auto::Builder<TokioExecutor>>,
-    graceful: Arc<hyper_util::server::graceful::GracefulShutdown>,
+    mut drain: watch::Receiver<bool>,
     io: Io,
     peer: PeerAddr,
 ) -> ConnFuture {
@@ -308,9 +304,19 @@ fn serve_connection(
         };
         let service = ConnService { handler, peer };
         let conn = builder.serve_connection(TokioIo::new(io), service);
-        let conn = graceful.watch(conn.into_owned());
+        tokio::pin!(conn);
+        tokio::select! {
+            res = conn.as_mut() => {
+                if let Err(e) = res {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = drain.wait_for(|d| *d) => {}
+        }
+        conn.as_mut().graceful_shutdown();
         if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "connection ended with an error");
+            tracing::debug!(error = %e, "connection ended with an error while draining");
         }
     })
 }

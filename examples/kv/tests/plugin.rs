@@ -1,0 +1,292 @@
+//! The plugin lifecycle with real processes: the `kv-plugin` binary launched, used and
+//! stopped; every way a launch can go wrong; plugins and hosts killed with SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use connect_plugin::Code;
+use connect_plugin::plugin::{MagicCookie, Network, PluginClient, PluginError};
+use futures::StreamExt;
+use kv::pb::{self, KvService, KvServicePlugin};
+
+const PLUGIN: &str = env!("CARGO_BIN_EXE_kv-plugin");
+const HOST: &str = env!("CARGO_BIN_EXE_kv-host");
+
+fn put(key: &str, value: &str) -> pb::PutRequest {
+    pb::PutRequest {
+        key: key.into(),
+        value: value.to_owned().into_bytes().into(),
+    }
+}
+
+fn get(key: &str) -> pb::GetRequest {
+    pb::GetRequest { key: key.into() }
+}
+
+async fn launch(network: Network) -> PluginClient {
+    PluginClient::builder(kv::cookie())
+        .command(PLUGIN)
+        .network(network)
+        .start()
+        .await
+        .expect("plugin starts")
+}
+
+fn pid_alive(pid: u32) -> bool {
+    // A zombie has exited; only a running (or sleeping) process counts.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.split(") ").nth(1).is_some_and(|rest| rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Waits (bounded) for a process to be gone; returns how long it took.
+async fn wait_gone(pid: u32, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if !pid_alive(pid) {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn launch_use_and_stop_over_unix_socket_and_tcp() {
+    for network in [Network::Unix, Network::Tcp] {
+        let plugin = launch(network).await;
+        let line = plugin.handshake_line().expect("launched").clone();
+        assert_eq!(line.network, network);
+        assert_eq!(line.app_version, 1);
+        assert_eq!(plugin.plugins().len(), 1);
+        assert_eq!(plugin.plugins()[0].name, "kv");
+        assert_eq!(plugin.plugins()[0].service_path, "/kv.v1.KVService/");
+        let kv: Arc<dyn KvService> = plugin.dispense::<KvServicePlugin>().unwrap();
+
+        let mut watch = kv.watch(pb::WatchRequest { prefix: "a/".into() }.into()).await.unwrap().into_inner();
+        assert!(kv.put(put("a/1", "x").into()).await.unwrap().into_inner().previous.is_none());
+        kv.put(put("b/1", "ignored").into()).await.unwrap();
+        let prev = kv.put(put("a/1", "y").into()).await.unwrap().into_inner().previous;
+        assert_eq!(prev.as_deref(), Some(&b"x"[..]));
+        assert_eq!(&kv.get(get("a/1").into()).await.unwrap().into_inner().value[..], b"y");
+        assert!(kv.delete(pb::DeleteRequest { key: "a/1".into() }.into()).await.unwrap().into_inner().existed);
+        assert_eq!(kv.get(get("a/1").into()).await.unwrap_err().code(), Code::NotFound);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let e = tokio::time::timeout(Duration::from_secs(5), watch.next()).await.unwrap().unwrap().unwrap();
+            seen.push((e.kind, e.key, String::from_utf8_lossy(&e.value).into_owned()));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (pb::watch_event::Kind::Put as i32, "a/1".to_owned(), "x".to_owned()),
+                (pb::watch_event::Kind::Put as i32, "a/1".to_owned(), "y".to_owned()),
+                (pb::watch_event::Kind::Delete as i32, "a/1".to_owned(), String::new()),
+            ]
+        );
+        drop(watch);
+
+        let health = plugin.health().await.unwrap();
+        assert_eq!(health.state, connect_plugin::pb::connectplugin::v1::HealthState::Healthy as i32);
+
+        let socket = line.address.clone();
+        let status = plugin.kill().await.expect("a launched process");
+        assert!(status.success(), "{network:?}: the plugin exits cleanly on Shutdown: {status}");
+        if network == Network::Unix {
+            let dir = std::path::Path::new(&socket).parent().unwrap().to_path_buf();
+            assert!(!dir.exists(), "the private socket directory is removed");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_socket_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let plugin = launch(Network::Unix).await;
+    let line = plugin.handshake_line().unwrap();
+    let dir = std::path::Path::new(&line.address).parent().unwrap();
+    let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    plugin.kill().await;
+}
+
+#[test]
+fn started_by_hand_it_explains_and_exits() {
+    let out = Command::new(PLUGIN).env_remove("KV_PLUGIN").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("this program is a plugin"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_cookie_is_refused() {
+    let err = PluginClient::builder(MagicCookie::new("KV_PLUGIN", "someone-else"))
+        .command(PLUGIN)
+        .start()
+        .await
+        .unwrap_err();
+    let PluginError::Exited { stderr, .. } = &err else { panic!("{err}") };
+    assert!(stderr.iter().any(|l| l.contains("this program is a plugin")), "{err}");
+}
+
+#[tokio::test]
+async fn no_common_version_names_both_sides() {
+    let err = PluginClient::builder(kv::cookie())
+        .command(PLUGIN)
+        .app_versions([2, 3])
+        .start()
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PluginError::Exited { .. }), "{text}");
+    assert!(text.contains("the host supports [2, 3], this plugin [1]"), "{text}");
+}
+
+#[tokio::test]
+async fn garbage_before_the_handshake_line_is_reported() {
+    let err = PluginClient::builder(kv::cookie())
+        .command("sh")
+        .arg("-c")
+        .arg("echo 'Starting up, please wait'; exec \"$0\"")
+        .arg(PLUGIN)
+        .start()
+        .await
+        .unwrap_err();
+    match err {
+        PluginError::BeforeHandshake { line, .. } => assert_eq!(line, "Starting up, please wait"),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_plugin_that_never_answers_times_out() {
+    let started = Instant::now();
+    let err = PluginClient::builder(kv::cookie())
+        .command("sleep")
+        .arg("30")
+        .start_timeout(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PluginError::StartTimeout { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn unknown_and_unrequested_plugins_are_clear_errors() {
+    let plugin = launch(Network::Unix).await;
+    let Err(err) = plugin.dispense::<connect_plugin::pb::connectplugin::v1::CapabilityBrokerPlugin>() else {
+        panic!("a plugin the process does not serve was dispensed");
+    };
+    assert!(err.to_string().contains("does not serve it"), "{err}");
+    plugin.kill().await;
+
+    let plugin = PluginClient::builder(kv::cookie())
+        .command(PLUGIN)
+        .request("kv")
+        .start()
+        .await
+        .unwrap();
+    assert!(plugin.dispense::<KvServicePlugin>().is_ok());
+    plugin.kill().await;
+
+    let err = PluginClient::builder(kv::cookie())
+        .command(PLUGIN)
+        .request("nope")
+        .start()
+        .await
+        .unwrap_err();
+    let PluginError::Handshake { status, .. } = &err else { panic!("{err}") };
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_plugin_killed_mid_stream_ends_the_stream_with_unavailable() {
+    let plugin = launch(Network::Unix).await;
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    let mut watch = kv.watch(pb::WatchRequest { prefix: String::new() }.into()).await.unwrap().into_inner();
+    let pid = plugin.pid().unwrap();
+    assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+    let started = Instant::now();
+    let end = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("the stream ends promptly");
+    let err = end.expect("an error, not a clean end").unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // New calls fail fast too.
+    let err = tokio::time::timeout(Duration::from_secs(5), kv.get(get("x").into())).await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+}
+
+#[tokio::test]
+async fn when_the_host_is_killed_the_plugin_exits() {
+    let mut host = Command::new(HOST)
+        .arg("--plugin")
+        .arg(PLUGIN)
+        .arg("--hold")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = host.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(pid) = line.strip_prefix("plugin pid ") {
+                let _ = tx.send(pid.parse::<u32>().unwrap_or(0));
+                return;
+            }
+        }
+    });
+    let pid = rx.recv_timeout(Duration::from_secs(30)).expect("the host reports its plugin");
+    assert!(pid_alive(pid));
+    host.kill().unwrap(); // SIGKILL: no chance to clean up.
+    host.wait().unwrap();
+    let gone = wait_gone(pid, Duration::from_secs(5)).await;
+    let took = gone.unwrap_or_else(|| {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("the plugin outlived its host");
+    });
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+}
+
+#[tokio::test]
+async fn reattach_from_the_handshake_line() {
+    let first = launch(Network::Unix).await;
+    let kv = first.dispense::<KvServicePlugin>().unwrap();
+    kv.put(put("k", "v").into()).await.unwrap();
+    let line: connect_plugin::plugin::HandshakeLine = first.handshake_line().unwrap().to_string().parse().unwrap();
+    let second = PluginClient::builder(kv::cookie()).reattach(line).start().await.unwrap();
+    let again = second.dispense::<KvServicePlugin>().unwrap();
+    assert_eq!(&again.get(get("k").into()).await.unwrap().into_inner().value[..], b"v");
+    assert!(second.pid().is_none(), "a reattached client does not own the process");
+    drop(second);
+    assert_eq!(&kv.get(get("k").into()).await.unwrap().into_inner().value[..], b"v");
+    first.kill().await;
+}
+
+#[tokio::test]
+async fn standalone_plugin_reached_by_endpoint() {
+    let mut child = Command::new(PLUGIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("KV_PLUGIN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("address line").to_owned();
+    let plugin = PluginClient::builder(kv::cookie()).endpoint(url).start().await.unwrap();
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    kv.put(put("s", "1").into()).await.unwrap();
+    assert_eq!(&kv.get(get("s").into()).await.unwrap().into_inner().value[..], b"1");
+    assert!(plugin.kill().await.is_none(), "not our process to wait for");
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "Shutdown stops a standalone plugin too: {status}");
+}

@@ -1,0 +1,643 @@
+//! The host side: [`PluginClient`] launches a plugin (or connects to one, or reattaches to
+//! one from its handshake line), handshakes, and dispenses typed clients.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, ChildStdin};
+
+use super::handshake::{
+    CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_CORE_VERSION, ENV_NETWORK, ENV_UNIX_DIR, HandshakeLine,
+    InvalidHandshakeLine, MagicCookie, Network,
+};
+use super::Plugin;
+use crate::pb::connectplugin::v1 as cp;
+use crate::pb::connectplugin::v1::{HandshakeService as _, PluginControl as _};
+use crate::protocol::Status;
+use crate::rpc::{Client, ClientConfig, Request};
+use crate::transport::Channel;
+
+/// Why a plugin could not be started, reached or dispensed.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    /// The plugin's program could not be started.
+    #[error("cannot start plugin {program:?}: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The plugin printed something other than a handshake line first.
+    #[error("plugin {name} printed {line:?} before its handshake line ({why}); its stderr ended with: {stderr:?}")]
+    BeforeHandshake {
+        /// The plugin.
+        name: String,
+        /// What it printed.
+        line: String,
+        /// Why that is not a handshake line.
+        why: String,
+        /// The last lines it wrote on stderr.
+        stderr: Vec<String>,
+    },
+    /// The plugin exited before its handshake line.
+    #[error("plugin {name} exited ({status}) before its handshake line; its stderr ended with: {stderr:?}")]
+    Exited {
+        /// The plugin.
+        name: String,
+        /// How it exited.
+        status: String,
+        /// The last lines it wrote on stderr.
+        stderr: Vec<String>,
+    },
+    /// No handshake within the start timeout.
+    #[error("plugin {name} did not complete its handshake within {after:?}; its stderr ended with: {stderr:?}")]
+    StartTimeout {
+        /// The plugin.
+        name: String,
+        /// The timeout.
+        after: Duration,
+        /// The last lines it wrote on stderr.
+        stderr: Vec<String>,
+    },
+    /// The handshake line or call failed on versions.
+    #[error("plugin {name}: {why}")]
+    Incompatible {
+        /// The plugin.
+        name: String,
+        /// What does not match.
+        why: String,
+    },
+    /// The handshake call failed.
+    #[error("plugin {name}: handshake failed: {status}")]
+    Handshake {
+        /// The plugin.
+        name: String,
+        /// The error.
+        status: Status,
+    },
+    /// The plugin is not among those the handshake returned.
+    #[error("plugin {wanted:?} is not served by {name} ({why}); served: {served:?}")]
+    NotServed {
+        /// The plugin process.
+        name: String,
+        /// The plugin asked for.
+        wanted: String,
+        /// Why.
+        why: &'static str,
+        /// What is served.
+        served: Vec<String>,
+    },
+    /// The endpoint is malformed.
+    #[error("invalid plugin endpoint: {0}")]
+    Endpoint(String),
+    /// Something went wrong talking to the plugin.
+    #[error("plugin {name}: {source}")]
+    Io {
+        /// The plugin.
+        name: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+enum Target {
+    Launch {
+        program: OsString,
+        args: Vec<OsString>,
+        envs: Vec<(OsString, OsString)>,
+    },
+    Endpoint(String),
+    Reattach(HandshakeLine),
+}
+
+/// Builds a [`PluginClient`].
+pub struct PluginClientBuilder {
+    target: Option<Target>,
+    name: Option<String>,
+    cookie: MagicCookie,
+    app_versions: Vec<u32>,
+    requested: Vec<String>,
+    network: Network,
+    start_timeout: Duration,
+    grace: Duration,
+    config: ClientConfig,
+}
+
+impl std::fmt::Debug for PluginClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginClientBuilder").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl PluginClientBuilder {
+    /// Launches `program` as the plugin.
+    pub fn command(mut self, program: impl Into<OsString>) -> Self {
+        self.target = Some(Target::Launch {
+            program: program.into(),
+            args: Vec::new(),
+            envs: Vec::new(),
+        });
+        self
+    }
+
+    /// Adds an argument to the launched program.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        if let Some(Target::Launch { args, .. }) = &mut self.target {
+            args.push(arg.into());
+        }
+        self
+    }
+
+    /// Adds an environment variable for the launched program.
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        if let Some(Target::Launch { envs, .. }) = &mut self.target {
+            envs.push((key.into(), value.into()));
+        }
+        self
+    }
+
+    /// Connects to a plugin already running at `url` (`http://host:port`, `unix:/path`).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.target = Some(Target::Endpoint(url.into()));
+        self
+    }
+
+    /// Reattaches to a plugin launched earlier (by this or a previous host process) from its
+    /// handshake line.
+    pub fn reattach(mut self, line: HandshakeLine) -> Self {
+        self.target = Some(Target::Reattach(line));
+        self
+    }
+
+    /// A name for logs and errors (default: the program's file name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The application protocol versions this host supports (default `[1]`).
+    pub fn app_versions(mut self, versions: impl IntoIterator<Item = u32>) -> Self {
+        self.app_versions = versions.into_iter().collect();
+        self
+    }
+
+    /// Asks for a plugin by name (default: all the plugin serves).
+    pub fn request(mut self, plugin: impl Into<String>) -> Self {
+        self.requested.push(plugin.into());
+        self
+    }
+
+    /// Where a launched plugin listens (default: a Unix socket in a private directory).
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// How long launch plus handshake may take (default 10 s).
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// How long a plugin has to finish its calls when stopped before it is killed
+    /// (default 5 s).
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// How the host's clients call the plugin.
+    pub fn client_config(mut self, config: ClientConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Launches or connects, then handshakes.
+    pub async fn start(self) -> Result<PluginClient, PluginError> {
+        let deadline = Instant::now() + self.start_timeout;
+        let target = self
+            .target
+            .ok_or_else(|| PluginError::Endpoint("no command, endpoint or handshake line given".into()))?;
+        let (name, line, process, url) = match target {
+            Target::Endpoint(url) => (self.name.unwrap_or_else(|| url.clone()), None, None, url),
+            Target::Reattach(line) => {
+                let name = self.name.unwrap_or_else(|| line.address.clone());
+                let url = line.url();
+                (name, Some(line), None, url)
+            }
+            Target::Launch { program, args, envs } => {
+                let name = self.name.unwrap_or_else(|| {
+                    PathBuf::from(&program)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| program.to_string_lossy().into_owned())
+                });
+                let (process, line) = launch(
+                    &name,
+                    &program,
+                    &args,
+                    &envs,
+                    &self.cookie,
+                    &self.app_versions,
+                    self.network,
+                    deadline,
+                    self.start_timeout,
+                )
+                .await?;
+                let url = line.url();
+                (name, Some(line), Some(process), url)
+            }
+        };
+        if let Some(l) = &line {
+            if l.core_version != CORE_PROTOCOL_VERSION {
+                return Err(PluginError::Incompatible {
+                    name,
+                    why: format!(
+                        "core protocol version {} is not supported: this host speaks {CORE_PROTOCOL_VERSION}",
+                        l.core_version
+                    ),
+                });
+            }
+            if !self.app_versions.contains(&l.app_version) {
+                return Err(PluginError::Incompatible {
+                    name,
+                    why: format!(
+                        "the plugin chose protocol version {}, this host supports {:?}",
+                        l.app_version, self.app_versions
+                    ),
+                });
+            }
+        }
+        let mut config = self.config.clone();
+        if let Some(l) = &line {
+            config.protocol = l.wire;
+        }
+        let channel = Channel::builder(&url)
+            .map_err(|e| PluginError::Endpoint(e.to_string()))?
+            .build();
+        let client = Client::with_config(channel, config);
+        let handshake = cp::HandshakeServiceClient::new(client.clone());
+        let request = cp::HandshakeRequest {
+            core_protocol_version: CORE_PROTOCOL_VERSION,
+            app_protocol_versions: self.app_versions.clone(),
+            magic_cookie_key: self.cookie.key.clone(),
+            magic_cookie_value: self.cookie.value.clone(),
+            requested_plugins: self.requested.clone(),
+            ..Default::default()
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let response = match handshake
+            .handshake(Request::new(request).with_timeout(remaining.max(Duration::from_millis(1))))
+            .await
+        {
+            Ok(r) => r.into_inner(),
+            Err(status) => {
+                if status.code() == crate::Code::DeadlineExceeded {
+                    return Err(PluginError::StartTimeout {
+                        name,
+                        after: self.start_timeout,
+                        stderr: process.as_ref().map(|p| p.stderr_tail()).unwrap_or_default(),
+                    });
+                }
+                return Err(PluginError::Handshake { name, status });
+            }
+        };
+        tracing::debug!(plugin = %name, version = response.app_protocol_version, plugins = ?response.plugins.iter().map(|p| &p.name).collect::<Vec<_>>(), "plugin handshake done");
+        Ok(PluginClient {
+            name,
+            client,
+            plugins: response.plugins,
+            app_version: response.app_protocol_version,
+            requested: self.requested,
+            line,
+            process,
+            grace: self.grace,
+        })
+    }
+}
+
+/// A running plugin and the typed clients it dispenses.
+pub struct PluginClient {
+    name: String,
+    client: Client,
+    plugins: Vec<cp::PluginDescriptor>,
+    app_version: u32,
+    requested: Vec<String>,
+    line: Option<HandshakeLine>,
+    process: Option<Process>,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for PluginClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginClient")
+            .field("name", &self.name)
+            .field("app_version", &self.app_version)
+            .field("plugins", &self.plugins.iter().map(|p| &p.name).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl PluginClient {
+    /// A builder; `cookie` must match the plugin's.
+    pub fn builder(cookie: MagicCookie) -> PluginClientBuilder {
+        PluginClientBuilder {
+            target: None,
+            name: None,
+            cookie,
+            app_versions: vec![1],
+            requested: Vec::new(),
+            network: Network::Unix,
+            start_timeout: Duration::from_secs(10),
+            grace: Duration::from_secs(5),
+            config: ClientConfig::default(),
+        }
+    }
+
+    /// The plugin `P` as its service trait: `Arc<dyn KvService>` for `KvServicePlugin`.
+    pub fn dispense<P: Plugin>(&self) -> Result<Arc<P::Service>, PluginError> {
+        let wanted = P::INFO.name;
+        let served = || self.plugins.iter().map(|p| p.name.clone()).collect();
+        if !self.requested.is_empty() && !self.requested.iter().any(|r| r == wanted) {
+            return Err(PluginError::NotServed {
+                name: self.name.clone(),
+                wanted: wanted.to_owned(),
+                why: "it was not requested at the handshake",
+                served: served(),
+            });
+        }
+        if !self
+            .plugins
+            .iter()
+            .any(|p| p.name == wanted && p.service_name == P::INFO.service_name)
+        {
+            return Err(PluginError::NotServed {
+                name: self.name.clone(),
+                wanted: wanted.to_owned(),
+                why: "the plugin does not serve it",
+                served: served(),
+            });
+        }
+        Ok(P::client(self.client.clone()))
+    }
+
+    /// The plugins the handshake returned.
+    pub fn plugins(&self) -> &[cp::PluginDescriptor] {
+        &self.plugins
+    }
+
+    /// The negotiated application protocol version.
+    pub fn app_version(&self) -> u32 {
+        self.app_version
+    }
+
+    /// The handshake line, to reattach later (also from another host process).
+    pub fn handshake_line(&self) -> Option<&HandshakeLine> {
+        self.line.as_ref()
+    }
+
+    /// The runtime client the dispensed services call through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The launched process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(|p| p.child.id())
+    }
+
+    /// The plugin's health (`PluginControl.GetHealth`).
+    pub async fn health(&self) -> Result<cp::GetHealthResponse, Status> {
+        cp::PluginControlClient::new(self.client.clone())
+            .get_health(cp::GetHealthRequest {}.into())
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    /// Stops the plugin: asks it to shut down, waits for the grace period, then kills it.
+    /// Returns how a launched process exited.
+    pub async fn kill(mut self) -> Option<ExitStatus> {
+        let grace = self.grace;
+        let control = cp::PluginControlClient::new(self.client.clone());
+        let asked = control
+            .shutdown(
+                Request::new(cp::ShutdownRequest {
+                    grace_period: Some(pbjson_types::Duration {
+                        seconds: grace.as_secs() as i64,
+                        nanos: grace.subsec_nanos() as i32,
+                    }),
+                    reason: "the host stops the plugin".into(),
+                })
+                .with_timeout(Duration::from_secs(2)),
+            )
+            .await;
+        if let Err(e) = &asked {
+            tracing::debug!(plugin = %self.name, error = %e, "shutdown request failed; killing");
+        }
+        let process = self.process.take()?;
+        Some(process.stop(if asked.is_ok() { grace + Duration::from_secs(1) } else { Duration::ZERO }).await)
+    }
+}
+
+/// A launched plugin process: killed when dropped, its private directory removed.
+struct Process {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    dir: Option<PathBuf>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr_reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Process {
+    fn stderr_tail(&self) -> Vec<String> {
+        self.stderr.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    async fn stop(mut self, wait: Duration) -> ExitStatus {
+        if let Ok(Ok(status)) = tokio::time::timeout(wait, self.child.wait()).await {
+            return status;
+        }
+        let _ = self.child.start_kill();
+        match self.child.wait().await {
+            Ok(s) => s,
+            Err(_) => std::os::unix::process::ExitStatusExt::from_raw(9),
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+const STDERR_TAIL: usize = 20;
+
+fn private_dir() -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "cp-{}-{}-{nanos:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    Ok(dir)
+}
+
+/// Logs one line the plugin wrote; a JSON object becomes a structured record.
+fn log_line(name: &str, stream: &'static str, line: &str) {
+    if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(line) {
+        let level = obj.get("level").and_then(|v| v.as_str()).unwrap_or("info").to_ascii_lowercase();
+        let message = obj
+            .get("msg")
+            .or_else(|| obj.get("message"))
+            .or_else(|| obj.get("fields").and_then(|f| f.get("message")))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned();
+        let fields = serde_json::Value::Object(obj).to_string();
+        match level.as_str() {
+            "error" => tracing::error!(plugin = %name, stream, %fields, "{message}"),
+            "warn" | "warning" => tracing::warn!(plugin = %name, stream, %fields, "{message}"),
+            "debug" => tracing::debug!(plugin = %name, stream, %fields, "{message}"),
+            "trace" => tracing::trace!(plugin = %name, stream, %fields, "{message}"),
+            _ => tracing::info!(plugin = %name, stream, %fields, "{message}"),
+        }
+    } else {
+        tracing::info!(plugin = %name, stream, "{line}");
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn launch(
+    name: &str,
+    program: &OsString,
+    args: &[OsString],
+    envs: &[(OsString, OsString)],
+    cookie: &MagicCookie,
+    app_versions: &[u32],
+    network: Network,
+    deadline: Instant,
+    start_timeout: Duration,
+) -> Result<(Process, HandshakeLine), PluginError> {
+    let io = |source| PluginError::Io { name: name.to_owned(), source };
+    let dir = match network {
+        Network::Unix => Some(private_dir().map_err(io)?),
+        Network::Tcp => None,
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .env(&cookie.key, &cookie.value)
+        .env(ENV_CORE_VERSION, CORE_PROTOCOL_VERSION.to_string())
+        .env(
+            ENV_APP_VERSIONS,
+            app_versions.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+        )
+        .env(ENV_NETWORK, network.as_str())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(d) = &dir {
+        cmd.env(ENV_UNIX_DIR, d);
+    }
+    let mut child = cmd.spawn().map_err(|source| {
+        if let Some(d) = &dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        PluginError::Spawn {
+            program: program.to_string_lossy().into_owned(),
+            source,
+        }
+    })?;
+    let stderr_tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
+    let mut stderr_reader = None;
+    if let Some(err) = child.stderr.take() {
+        let tail = stderr_tail.clone();
+        let name = name.to_owned();
+        stderr_reader = Some(tokio::spawn(async move {
+            let mut lines = BufReader::new(err).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                log_line(&name, "stderr", &line);
+                if let Ok(mut t) = tail.lock() {
+                    if t.len() == STDERR_TAIL {
+                        t.pop_front();
+                    }
+                    t.push_back(line);
+                }
+            }
+        }));
+    }
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
+    let mut process = Process {
+        child,
+        _stdin: stdin,
+        dir,
+        stderr: stderr_tail,
+        stderr_reader,
+    };
+    let Some(stdout) = stdout else {
+        return Err(io(std::io::Error::other("no stdout pipe")));
+    };
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout_at(deadline.into(), lines.next_line()).await;
+    let line = match first {
+        Err(_) => {
+            return Err(PluginError::StartTimeout {
+                name: name.to_owned(),
+                after: start_timeout,
+                stderr: process.stderr_tail(),
+            });
+        }
+        Ok(Err(e)) => return Err(io(e)),
+        Ok(Ok(None)) => {
+            let status = tokio::time::timeout(Duration::from_secs(2), process.child.wait())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "closed its stdout".into());
+            // The plugin has exited: its stderr reader ends at end of file, having kept
+            // everything the plugin wrote.
+            if let Some(reader) = process.stderr_reader.take() {
+                let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+            }
+            return Err(PluginError::Exited {
+                name: name.to_owned(),
+                status,
+                stderr: process.stderr_tail(),
+            });
+        }
+        Ok(Ok(Some(line))) => line,
+    };
+    let parsed: HandshakeLine = line.parse().map_err(|e: InvalidHandshakeLine| PluginError::BeforeHandshake {
+        name: name.to_owned(),
+        line: e.line.clone(),
+        why: e.why.clone(),
+        stderr: process.stderr_tail(),
+    })?;
+    let name = name.to_owned();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            log_line(&name, "stdout", &line);
+        }
+    });
+    Ok((process, parsed))
+}
