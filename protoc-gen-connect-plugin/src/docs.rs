@@ -1,6 +1,56 @@
-//! Proto comments to rustdoc. Fenced blocks without a language and indented blocks become
-//! `text` blocks (rustdoc would compile them as doctests otherwise), and lines starting with
-//! `/` keep a leading space (`////` is a plain comment, not documentation).
+//! Proto comments to rustdoc. No code block of a proto comment becomes a doctest (it could
+//! not compile in the user's crate): fenced blocks (``` or ~~~) without a language and
+//! indented blocks become `text` blocks, and blocks rustdoc would take for Rust (`rust`,
+//! `no_run`, ...) get `ignore`. Lines starting with `/` keep a leading space (`////` is a
+//! plain comment, not documentation).
+
+/// An opening code fence: its character, its length, and the info string after it.
+fn fence(trimmed: &str) -> Option<(char, usize, &str)> {
+    let c = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let len = trimmed.chars().take_while(|x| *x == c).count();
+    let info = trimmed[len..].trim();
+    // A backtick fence's info string has no backtick: "```a``` b" is inline code.
+    (len >= 3 && !(c == '`' && info.contains('`'))).then_some((c, len, info))
+}
+
+/// Whether rustdoc would compile a fenced block with this info string as a doctest: no
+/// language, `rust`, or only rustdoc's own attributes (`no_run`, `should_panic`, ...).
+fn is_rust(info: &str) -> bool {
+    let tokens: Vec<&str> = info
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    tokens.contains(&"rust")
+        || tokens.iter().all(|t| {
+            matches!(
+                *t,
+                "ignore"
+                    | "should_panic"
+                    | "no_run"
+                    | "compile_fail"
+                    | "test_harness"
+                    | "standalone_crate"
+            ) || t.starts_with("edition")
+                || t.starts_with("ignore-")
+        })
+}
+
+/// The opening fence line to write for one read from a proto comment.
+fn opening(line: &str, c: char, len: usize, info: &str) -> String {
+    let indent = &line[..line.len() - line.trim_start().len()];
+    let marks: String = std::iter::repeat_n(c, len).collect();
+    if info.is_empty() {
+        format!("{indent}{marks}text")
+    } else if is_rust(info)
+        && !info
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .any(|t| t == "ignore")
+    {
+        format!("{indent}{marks}{info},ignore")
+    } else {
+        line.to_owned()
+    }
+}
 
 /// Turns a proto comment into the lines of a doc comment (each `#[doc = ...]` value).
 pub fn doc_lines(comment: &str) -> Vec<String> {
@@ -20,24 +70,32 @@ pub fn doc_lines(comment: &str) -> Vec<String> {
         })
         .collect();
     let mut out = Vec::new();
-    let mut in_fence = false;
+    // The open fence's character and length.
+    let mut open: Option<(char, usize)> = None;
     let mut in_indented = false;
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        if trimmed.starts_with("```") {
-            if in_indented {
-                out.push("```".to_owned());
-                in_indented = false;
+        if let Some((c, len, info)) = fence(trimmed) {
+            match open {
+                None => {
+                    if in_indented {
+                        out.push("```".to_owned());
+                        in_indented = false;
+                    }
+                    out.push(opening(line, c, len, info));
+                    open = Some((c, len));
+                    continue;
+                }
+                // A closing fence: the same character, at least as long, nothing after.
+                Some((oc, olen)) if oc == c && len >= olen && info.is_empty() => {
+                    out.push(line.clone());
+                    open = None;
+                    continue;
+                }
+                Some(_) => {}
             }
-            if !in_fence && trimmed.trim_start_matches('`').trim().is_empty() {
-                out.push(format!("{}text", line));
-            } else {
-                out.push(line.clone());
-            }
-            in_fence = !in_fence;
-            continue;
         }
-        if !in_fence {
+        if open.is_none() {
             let indented = line.starts_with("    ") || line.starts_with('\t');
             let prev_blank = i == 0 || lines[i - 1].trim().is_empty();
             if indented && !in_indented && prev_blank {
@@ -50,11 +108,12 @@ pub fn doc_lines(comment: &str) -> Vec<String> {
         }
         out.push(line.clone());
     }
-    if in_indented || in_fence {
+    if in_indented || open.is_some() {
         while out.last().is_some_and(|l| l.trim().is_empty()) {
             out.pop();
         }
-        out.push("```".to_owned());
+        let (c, len) = open.unwrap_or(('`', 3));
+        out.push(std::iter::repeat_n(c, len).collect());
     }
     out.into_iter()
         .map(|l| if l.is_empty() { l } else { format!(" {l}") })
@@ -94,6 +153,52 @@ mod tests {
         assert_eq!(
             doc_lines(" ```json\n {}\n ```"),
             vec![" ```json", " {}", " ```"]
+        );
+    }
+
+    #[test]
+    fn tilde_fences_are_fences() {
+        // Inside a ~~~ block a ``` line is content, and the block ends at ~~~ only.
+        assert_eq!(
+            doc_lines(" ~~~\n x()\n ```\n ~~~\n after"),
+            vec![" ~~~text", " x()", " ```", " ~~~", " after"]
+        );
+        assert_eq!(
+            doc_lines(" ~~~~ yaml\n a: 1\n ~~~\n ~~~~"),
+            vec![" ~~~~ yaml", " a: 1", " ~~~", " ~~~~"]
+        );
+    }
+
+    #[test]
+    fn inline_code_is_not_a_fence() {
+        assert_eq!(
+            doc_lines(" ```inline``` code\n\n     indented"),
+            vec![
+                " ```inline``` code",
+                "",
+                " ```text",
+                "     indented",
+                " ```"
+            ]
+        );
+    }
+
+    #[test]
+    fn rust_blocks_are_not_doctests() {
+        assert_eq!(
+            doc_lines(" ```rust\n f();\n ```"),
+            vec![" ```rust,ignore", " f();", " ```"]
+        );
+        assert_eq!(doc_lines(" ```no_run\n f();\n ```")[0], " ```no_run,ignore");
+        assert_eq!(
+            doc_lines(" ```rust,ignore\n f();\n ```")[0],
+            " ```rust,ignore"
+        );
+        assert_eq!(doc_lines(" ```text\n f();\n ```")[0], " ```text");
+        // An unclosed fence is closed with its own kind.
+        assert_eq!(
+            doc_lines(" ~~~rust\n f();\n"),
+            vec![" ~~~rust,ignore", " f();", " ~~~"]
         );
     }
 }

@@ -1,8 +1,10 @@
 //! Emits the Rust code of one proto package's services.
 
+use std::collections::HashSet;
+
 use heck::{ToShoutySnakeCase, ToSnakeCase};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::docs::doc_lines;
 use crate::model::{Method, Service, TypeMap, escape, method_ident, type_ident};
@@ -14,11 +16,10 @@ fn path(s: &str) -> Result<TokenStream, String> {
         .map_err(|e| format!("{s} is not a Rust path: {e}"))
 }
 
-fn ident(s: &str) -> syn::Ident {
-    match s.strip_prefix("r#") {
-        Some(raw) => syn::Ident::new_raw(raw, proc_macro2::Span::call_site()),
-        None => syn::Ident::new(s, proc_macro2::Span::call_site()),
-    }
+/// A Rust identifier (`r#` prefix for a raw one); an error, not a panic, for anything else
+/// (an empty name, a leading digit, a keyword).
+fn ident(s: &str) -> Result<syn::Ident, String> {
+    syn::parse_str::<syn::Ident>(s).map_err(|_| format!("{s:?} is not a usable Rust identifier"))
 }
 
 fn docs(comment: &str) -> TokenStream {
@@ -70,7 +71,24 @@ pub fn package_version(package: &str) -> String {
     "0.0.0".into()
 }
 
+/// The Rust name of a service's trait, and the bare form the other items are named after
+/// (`KvService`; `Self_` → `Self`).
+fn service_names(s: &Service) -> (String, String) {
+    let trait_name = type_ident(&s.proto_name);
+    let bare = trait_name
+        .trim_start_matches("r#")
+        .trim_end_matches('_')
+        .to_owned();
+    (trait_name, bare)
+}
+
 /// Generates the items of every service of one package.
+///
+/// All services of a package share one module, so their constants share one namespace:
+/// `KV_SERVICE_NAME` is taken first for every service, then each method gets
+/// `KV_SERVICE_GET` and `KV_SERVICE_GET_PATH` in proto order, or, when either is already taken
+/// (a method named `Name`, or `Get` beside `GetPath`), the same with `_METHOD` appended
+/// (`_METHOD2`, ... if need be).
 pub fn package_code(
     services: &[Service],
     types: &TypeMap,
@@ -78,16 +96,52 @@ pub fn package_code(
 ) -> Result<TokenStream, String> {
     let rt = path(&opts.runtime)?;
     let cg = quote!(#rt::codegen);
+    let mut consts = HashSet::new();
+    let mut traits = HashSet::new();
+    for s in services {
+        let (trait_name, bare) = service_names(s);
+        if !traits.insert(bare.clone()) || !consts.insert(name_const(&bare)) {
+            return Err(format!(
+                "two services of package {:?} map to the same Rust names ({trait_name})",
+                s.package
+            ));
+        }
+    }
     let mut out = TokenStream::new();
     for s in services {
-        out.extend(service_code(s, types, opts, &cg)?);
+        out.extend(service_code(s, types, opts, &cg, &mut consts)?);
     }
     Ok(out)
+}
+
+fn name_const(bare: &str) -> String {
+    format!("{}_NAME", bare.to_shouty_snake_case())
+}
+
+/// The descriptor constant of a method (its path constant adds `_PATH`): the first of
+/// `base`, `base_METHOD`, `base_METHOD2`, ... whose two names are free; both are then taken.
+fn descriptor_const(base: &str, taken: &mut HashSet<String>) -> String {
+    let mut n = 1;
+    let name = loop {
+        let candidate = match n {
+            1 => base.to_owned(),
+            2 => format!("{base}_METHOD"),
+            _ => format!("{base}_METHOD{}", n - 1),
+        };
+        if !taken.contains(&candidate) && !taken.contains(&format!("{candidate}_PATH")) {
+            break candidate;
+        }
+        n += 1;
+    };
+    taken.insert(format!("{name}_PATH"));
+    taken.insert(name.clone());
+    name
 }
 
 struct MethodParts {
     ident: syn::Ident,
     descriptor: syn::Ident,
+    path_const: syn::Ident,
     input: TokenStream,
     output: TokenStream,
     m: Method,
@@ -98,19 +152,16 @@ fn service_code(
     types: &TypeMap,
     opts: &Options,
     cg: &TokenStream,
+    taken_consts: &mut HashSet<String>,
 ) -> Result<TokenStream, String> {
     let full = s.full_name();
-    let trait_name = type_ident(&s.proto_name);
-    let trait_ident = ident(&trait_name);
-    let bare = trait_name
-        .trim_start_matches("r#")
-        .trim_end_matches('_')
-        .to_owned();
-    let client_ident = format_ident!("{}Client", bare);
-    let plugin_ident = format_ident!("{}Plugin", bare);
-    let router_fn = ident(&escape(format!("{}_router", bare.to_snake_case())));
+    let (trait_name, bare) = service_names(s);
+    let trait_ident = ident(&trait_name)?;
+    let client_ident = ident(&format!("{bare}Client"))?;
+    let plugin_ident = ident(&format!("{bare}Plugin"))?;
+    let router_fn = ident(&escape(format!("{}_router", bare.to_snake_case())))?;
     let shouty = bare.to_shouty_snake_case();
-    let name_const = format_ident!("{}_NAME", shouty);
+    let name_const = ident(&name_const(&bare))?;
     let mut service_doc = docs(&s.comment);
     if !s.comment.trim().is_empty() {
         service_doc.extend(quote!(#[doc = ""]));
@@ -119,13 +170,25 @@ fn service_code(
     let service_path = format!("/{full}/");
 
     let mut methods = Vec::new();
+    let mut method_names = HashSet::new();
     for m in &s.methods {
         let mname = method_ident(&m.proto_name);
+        if !method_names.insert(mname.clone()) {
+            return Err(format!(
+                "two methods of {full} map to the same Rust method {mname} (one is {})",
+                m.proto_name
+            ));
+        }
         let input = path(&types.rust_path(&m.input, &s.package)?)?;
         let output = path(&types.rust_path(&m.output, &s.package)?)?;
+        let descriptor = descriptor_const(
+            &format!("{shouty}_{}", m.proto_name.to_shouty_snake_case()),
+            taken_consts,
+        );
         methods.push(MethodParts {
-            ident: ident(&mname),
-            descriptor: format_ident!("{}_{}", shouty, m.proto_name.to_shouty_snake_case()),
+            ident: ident(&mname)?,
+            path_const: ident(&format!("{descriptor}_PATH"))?,
+            descriptor: ident(&descriptor)?,
             input,
             output,
             m: m.clone(),
@@ -140,11 +203,11 @@ fn service_code(
         let MethodParts {
             ident: mi,
             descriptor,
+            path_const,
             input,
             output,
             m,
         } = p;
-        let path_const = format_ident!("{}_PATH", descriptor);
         let method_path = format!("/{full}/{}", m.proto_name);
         let (stream_type, call, handler) = match (m.client_streaming, m.server_streaming) {
             (false, false) => (quote!(Unary), quote!(unary), quote!(unary)),
@@ -217,7 +280,8 @@ fn service_code(
                 let service = ::core::clone::Clone::clone(&service);
                 #cg::#handler(move |request: #req_ty| {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.#mi(request).await }
+                    // Called through the trait: `service.clone(..)` would be `Arc::clone`.
+                    async move { #trait_ident::#mi(&*service, request).await }
                 })
             })
         });
@@ -296,6 +360,7 @@ fn service_code(
             #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::default::Default)]
             pub struct #plugin_ident;
 
+            #[allow(deprecated)]
             impl #cg::Plugin for #plugin_ident {
                 type Service = dyn #trait_ident;
 
@@ -322,6 +387,140 @@ fn service_code(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost_types::{DescriptorProto, FileDescriptorProto};
+
+    fn method(name: &str) -> Method {
+        Method {
+            proto_name: name.into(),
+            input: ".pkg.v1.Msg".into(),
+            output: ".pkg.v1.Msg".into(),
+            client_streaming: false,
+            server_streaming: false,
+            comment: String::new(),
+            deprecated: false,
+            idempotency: 0,
+        }
+    }
+
+    fn service(name: &str, methods: &[&str]) -> Service {
+        Service {
+            proto_name: name.into(),
+            package: "pkg.v1".into(),
+            comment: String::new(),
+            deprecated: false,
+            methods: methods.iter().map(|m| method(m)).collect(),
+        }
+    }
+
+    fn code(services: &[Service]) -> Result<String, String> {
+        let types = TypeMap::new(
+            &[FileDescriptorProto {
+                package: Some("pkg.v1".into()),
+                message_type: vec![DescriptorProto {
+                    name: Some("Msg".into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            &[],
+        );
+        let tokens = package_code(services, &types, &Options::default())?;
+        let file: syn::File = syn::parse2(tokens).map_err(|e| e.to_string())?;
+        Ok(prettyplease::unparse(&file))
+    }
+
+    fn const_names(code: &str) -> Vec<String> {
+        code.lines()
+            .filter_map(|l| l.strip_prefix("pub const "))
+            .map(|l| l.split(':').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn colliding_constants_get_method_suffixes() {
+        let code = code(&[
+            service("ThingService", &["Name", "Get", "GetPath", "GetPathMethod"]),
+            service("Thing", &["ServiceName"]),
+        ])
+        .unwrap();
+        assert_eq!(
+            const_names(&code),
+            [
+                "THING_SERVICE_NAME",
+                "THING_SERVICE_NAME_METHOD_PATH",
+                "THING_SERVICE_NAME_METHOD",
+                "THING_SERVICE_GET_PATH",
+                "THING_SERVICE_GET",
+                "THING_SERVICE_GET_PATH_METHOD_PATH",
+                "THING_SERVICE_GET_PATH_METHOD",
+                // `GetPathMethod` itself: its own name is taken by `GetPath`'s.
+                "THING_SERVICE_GET_PATH_METHOD_METHOD_PATH",
+                "THING_SERVICE_GET_PATH_METHOD_METHOD",
+                "THING_NAME",
+                "THING_SERVICE_NAME_METHOD2_PATH",
+                "THING_SERVICE_NAME_METHOD2",
+            ]
+        );
+        // Each descriptor carries its own method's path.
+        assert!(code.contains(
+            "pub const THING_SERVICE_NAME_METHOD2_PATH: &str = \"/pkg.v1.Thing/ServiceName\";"
+        ));
+        assert!(code.contains(".route(\n            THING_SERVICE_NAME_METHOD,"));
+    }
+
+    #[test]
+    fn router_calls_methods_through_the_trait() {
+        // `service.clone(request)` on an `Arc<dyn ThingService>` would be `Arc::clone`.
+        let code = code(&[service("ThingService", &["Clone", "Into"])]).unwrap();
+        assert!(
+            code.contains("ThingService::clone(&*service, request).await"),
+            "{code}"
+        );
+        assert!(code.contains("ThingService::into(&*service, request).await"));
+        assert!(!code.contains("service.clone(request)"));
+    }
+
+    #[test]
+    fn deprecated_service_items_allow_deprecation() {
+        let mut s = service("OldService", &["Get"]);
+        s.deprecated = true;
+        let code = code(&[s]).unwrap();
+        assert!(
+            code.contains("#[deprecated]\npub trait OldService"),
+            "{code}"
+        );
+        // Every item that names the trait allows it, so the generated code itself never warns.
+        for item in [
+            "impl OldService for OldServiceClient",
+            "pub fn old_service_router(",
+            "impl ::connect_plugin::codegen::Plugin for OldServicePlugin",
+        ] {
+            let at = code.find(item).unwrap_or_else(|| panic!("{item} missing"));
+            let before = &code[..at];
+            let attr = before.rfind("#[allow(deprecated)]").expect("an allow");
+            assert!(
+                !before[attr..].contains("\n}\n"),
+                "{item} is not preceded by #[allow(deprecated)]"
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_names_are_errors_not_panics() {
+        for (s, want) in [
+            (service("_", &["Get"]), "not a usable Rust identifier"),
+            (service("Svc", &["_"]), "not a usable Rust identifier"),
+            (
+                service("Svc", &["GetKV", "GetKv"]),
+                "same Rust method get_kv",
+            ),
+        ] {
+            let err = code(&[s]).unwrap_err();
+            assert!(err.contains(want), "{err}");
+        }
+        let err = code(&[service("KvService", &[]), service("KVService", &[])]).unwrap_err();
+        assert!(err.contains("same Rust names"), "{err}");
+    }
 
     #[test]
     fn names_and_versions() {

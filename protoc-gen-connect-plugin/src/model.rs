@@ -225,9 +225,12 @@ const KEYWORDS: &[&str] = &[
 /// Names that cannot be raw identifiers: an underscore is appended, as prost does.
 const NOT_RAW: &[&str] = &["self", "super", "crate", "Self", "extern"];
 
-/// Escapes a Rust identifier: raw for keywords, `_` suffix for the few that cannot be raw.
+/// Escapes a Rust identifier as prost does: raw for keywords, `_` suffix for the few that
+/// cannot be raw, `_` prefix for a leading digit (`_2DPoint` is `_2dPoint` in prost).
 pub fn escape(ident: String) -> String {
-    if NOT_RAW.contains(&ident.as_str()) {
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{ident}")
+    } else if NOT_RAW.contains(&ident.as_str()) {
         format!("{ident}_")
     } else if KEYWORDS.contains(&ident.as_str()) {
         format!("r#{ident}")
@@ -328,5 +331,8 @@ mod tests {
         assert_eq!(method_ident("GetKV"), "get_kv");
         assert_eq!(type_ident("Self"), "Self_");
         assert_eq!(type_ident("KVService"), "KvService");
+        // heck drops the leading underscore; prost then prefixes one to the digit.
+        assert_eq!(type_ident("_2DPoint"), "_2dPoint");
+        assert_eq!(module_ident("_3d"), "_3d");
     }
 }

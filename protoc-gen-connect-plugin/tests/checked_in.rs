@@ -129,6 +129,11 @@ fn echo_example_code_is_fresh() {
 }
 
 #[test]
+fn kv_example_code_is_fresh() {
+    check("examples/kv", "src/gen");
+}
+
+#[test]
 fn echo_proto_is_the_interop_contract() {
     let contract = repo().join("../shared/interop/proto/echo/v1/echo.proto");
     let Ok(want) = std::fs::read(&contract) else {

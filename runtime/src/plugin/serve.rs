@@ -93,7 +93,9 @@ pub struct PluginHealth {
 impl PluginHealth {
     fn new() -> Self {
         let (tx, _) = watch::channel((cp::HealthState::Healthy, String::new()));
-        PluginHealth { state: Arc::new(tx) }
+        PluginHealth {
+            state: Arc::new(tx),
+        }
     }
 
     /// Reports a new state (and why).
@@ -193,7 +195,9 @@ impl hv1::Health for Arc<Services> {
             return Err(Status::not_found(format!("unknown service {service:?}")));
         }
         let status = PluginHealth::serving(self.health.get().0);
-        Ok(Response::new(hv1::HealthCheckResponse { status: status as i32 }))
+        Ok(Response::new(hv1::HealthCheckResponse {
+            status: status as i32,
+        }))
     }
 
     async fn watch(
@@ -206,20 +210,23 @@ impl hv1::Health for Arc<Services> {
             let unknown = hv1::HealthCheckResponse {
                 status: ServingStatus::ServiceUnknown as i32,
             };
-            return Ok(Response::new(Streaming::from_messages(futures_util::stream::iter([unknown]))));
+            return Ok(Response::new(Streaming::from_messages(
+                futures_util::stream::iter([unknown]),
+            )));
         }
         let rx = self.health.state.subscribe();
-        let updates = futures_util::stream::unfold((rx, None::<i32>), |(mut rx, last)| async move {
-            loop {
-                let status = PluginHealth::serving(rx.borrow_and_update().0) as i32;
-                if last != Some(status) {
-                    return Some((Ok(hv1::HealthCheckResponse { status }), (rx, Some(status))));
+        let updates =
+            futures_util::stream::unfold((rx, None::<i32>), |(mut rx, last)| async move {
+                loop {
+                    let status = PluginHealth::serving(rx.borrow_and_update().0) as i32;
+                    if last != Some(status) {
+                        return Some((Ok(hv1::HealthCheckResponse { status }), (rx, Some(status))));
+                    }
+                    if rx.changed().await.is_err() {
+                        return None;
+                    }
                 }
-                if rx.changed().await.is_err() {
-                    return None;
-                }
-            }
-        });
+            });
         Ok(Response::new(Streaming::from_stream(updates)))
     }
 }
@@ -243,10 +250,7 @@ impl cp::PluginControl for Arc<Services> {
         request: Request<cp::ShutdownRequest>,
     ) -> Result<Response<cp::ShutdownResponse>, Status> {
         let r = request.into_inner();
-        let grace = r
-            .grace_period
-            .and_then(|d| Duration::try_from(prost_duration(d)).ok())
-            .unwrap_or(self.grace);
+        let grace = r.grace_period.map(prost_duration).unwrap_or(self.grace);
         if let Ok(mut g) = self.requested_grace.lock() {
             *g = Some(grace);
         }
@@ -274,8 +278,10 @@ impl HttpHandler for PluginHttp {
         let plain = |status: u16, text: &'static str| {
             let mut resp = http::Response::new(Body::full(text));
             *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
-            resp.headers_mut()
-                .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain"),
+            );
             resp
         };
         match req.uri().path() {
@@ -283,7 +289,11 @@ impl HttpHandler for PluginHttp {
             "/readyz" => {
                 let ready = PluginHealth::serving(self.health.get().0)
                     == hv1::health_check_response::ServingStatus::Serving;
-                let resp = if ready { plain(200, "ready\n") } else { plain(503, "not ready\n") };
+                let resp = if ready {
+                    plain(200, "ready\n")
+                } else {
+                    plain(503, "not ready\n")
+                };
                 Box::pin(std::future::ready(resp))
             }
             _ => HttpHandler::call(&self.router, req),
@@ -299,7 +309,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 
 /// [`serve`], reporting health through `health` (from [`PluginHealth::handle`]).
 pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(), ServeError> {
-    let launched = std::env::var(&config.cookie.key).ok().as_deref() == Some(config.cookie.value.as_str());
+    let launched =
+        std::env::var(&config.cookie.key).ok().as_deref() == Some(config.cookie.value.as_str());
     let listen = config
         .listen
         .clone()
@@ -319,15 +330,23 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
         let network = std::env::var(ENV_NETWORK).unwrap_or_else(|_| "unix".into());
         let address = match network.as_str() {
             "unix" => {
-                let dir = std::env::var(ENV_UNIX_DIR).unwrap_or_else(|_| std::env::temp_dir().display().to_string());
+                let dir = std::env::var(ENV_UNIX_DIR)
+                    .unwrap_or_else(|_| std::env::temp_dir().display().to_string());
                 format!("unix:{dir}/plugin-{}.sock", std::process::id())
             }
             "tcp" => "127.0.0.1:0".to_owned(),
-            other => return Err(ServeError::Environment(format!("{ENV_NETWORK}={other:?}: want unix or tcp"))),
+            other => {
+                return Err(ServeError::Environment(format!(
+                    "{ENV_NETWORK}={other:?}: want unix or tcp"
+                )));
+            }
         };
         (v, address)
     } else {
-        (ours.iter().copied().max().unwrap_or(1), listen.unwrap_or_default())
+        (
+            ours.iter().copied().max().unwrap_or(1),
+            listen.unwrap_or_default(),
+        )
     };
 
     let descriptors: BTreeMap<u32, Vec<cp::PluginDescriptor>> = config
@@ -364,9 +383,12 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
         .merge(cp::handshake_service_router(Arc::new(services.clone())))
         .merge(hv1::health_router(Arc::new(services.clone())))
         .merge(cp::plugin_control_router(Arc::new(services.clone())));
-    let server = Server::new(PluginHttp { router, health: health.clone() })
-        .bind(&address)
-        .await?;
+    let server = Server::new(PluginHttp {
+        router,
+        health: health.clone(),
+    })
+    .bind(&address)
+    .await?;
     let (network, addr) = match server.local_addr() {
         ListenAddr::Tcp(a) => (Network::Tcp, a.to_string()),
         ListenAddr::Unix(p) => (Network::Unix, p.display().to_string()),

@@ -82,7 +82,9 @@ pub fn capability_broker_router(
                     request: crate::codegen::Request<RequestCapabilityRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.request_capability(request).await }
+                    async move {
+                        CapabilityBroker::request_capability(&*service, request).await
+                    }
                 })
             },
         )
@@ -95,6 +97,7 @@ pub fn capability_broker_router(
     ::core::default::Default
 )]
 pub struct CapabilityBrokerPlugin;
+#[allow(deprecated)]
 impl crate::codegen::Plugin for CapabilityBrokerPlugin {
     type Service = dyn CapabilityBroker;
     const INFO: crate::codegen::PluginInfo = crate::codegen::PluginInfo {
@@ -232,7 +235,7 @@ pub fn plugin_control_router(
                     request: crate::codegen::Request<GetHealthRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.get_health(request).await }
+                    async move { PluginControl::get_health(&*service, request).await }
                 })
             },
         )
@@ -244,7 +247,7 @@ pub fn plugin_control_router(
                     request: crate::codegen::Request<ShutdownRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.shutdown(request).await }
+                    async move { PluginControl::shutdown(&*service, request).await }
                 })
             },
         )
@@ -257,6 +260,7 @@ pub fn plugin_control_router(
     ::core::default::Default
 )]
 pub struct PluginControlPlugin;
+#[allow(deprecated)]
 impl crate::codegen::Plugin for PluginControlPlugin {
     type Service = dyn PluginControl;
     const INFO: crate::codegen::PluginInfo = crate::codegen::PluginInfo {
@@ -358,7 +362,7 @@ pub fn handshake_service_router(
                     request: crate::codegen::Request<HandshakeRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.handshake(request).await }
+                    async move { HandshakeService::handshake(&*service, request).await }
                 })
             },
         )
@@ -371,6 +375,7 @@ pub fn handshake_service_router(
     ::core::default::Default
 )]
 pub struct HandshakeServicePlugin;
+#[allow(deprecated)]
 impl crate::codegen::Plugin for HandshakeServicePlugin {
     type Service = dyn HandshakeService;
     const INFO: crate::codegen::PluginInfo = crate::codegen::PluginInfo {
@@ -511,7 +516,9 @@ pub fn plugin_identity_service_router(
                     request: crate::codegen::Request<GetPluginInfoRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.get_plugin_info(request).await }
+                    async move {
+                        PluginIdentityService::get_plugin_info(&*service, request).await
+                    }
                 })
             },
         )
@@ -523,7 +530,10 @@ pub fn plugin_identity_service_router(
                     request: crate::codegen::Request<SetRuntimeIdentityRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.set_runtime_identity(request).await }
+                    async move {
+                        PluginIdentityService::set_runtime_identity(&*service, request)
+                            .await
+                    }
                 })
             },
         )
@@ -536,6 +546,7 @@ pub fn plugin_identity_service_router(
     ::core::default::Default
 )]
 pub struct PluginIdentityServicePlugin;
+#[allow(deprecated)]
 impl crate::codegen::Plugin for PluginIdentityServicePlugin {
     type Service = dyn PluginIdentityService;
     const INFO: crate::codegen::PluginInfo = crate::codegen::PluginInfo {
@@ -636,7 +647,9 @@ pub fn plugin_lifecycle_router(
                     request: crate::codegen::Request<ReportHealthRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.report_health(request).await }
+                    async move {
+                        PluginLifecycle::report_health(&*service, request).await
+                    }
                 })
             },
         )
@@ -649,6 +662,7 @@ pub fn plugin_lifecycle_router(
     ::core::default::Default
 )]
 pub struct PluginLifecyclePlugin;
+#[allow(deprecated)]
 impl crate::codegen::Plugin for PluginLifecyclePlugin {
     type Service = dyn PluginLifecycle;
     const INFO: crate::codegen::PluginInfo = crate::codegen::PluginInfo {
@@ -870,7 +884,9 @@ pub fn service_registry_router(
                     request: crate::codegen::Request<RegisterServiceRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.register_service(request).await }
+                    async move {
+                        ServiceRegistry::register_service(&*service, request).await
+                    }
                 })
             },
         )
@@ -882,7 +898,9 @@ pub fn service_registry_router(
                     request: crate::codegen::Request<UnregisterServiceRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.unregister_service(request).await }
+                    async move {
+                        ServiceRegistry::unregister_service(&*service, request).await
+                    }
                 })
             },
         )
@@ -894,7 +912,9 @@ pub fn service_registry_router(
                     request: crate::codegen::Request<DiscoverServiceRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.discover_service(request).await }
+                    async move {
+                        ServiceRegistry::discover_service(&*service, request).await
+                    }
                 })
             },
         )
@@ -906,7 +926,9 @@ pub fn service_registry_router(
                     request: crate::codegen::Request<WatchServiceRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.watch_service(request).await }
+                    async move {
+                        ServiceRegistry::watch_service(&*service, request).await
+                    }
                 })
             },
         )
@@ -919,6 +941,7 @@ pub fn service_registry_router(
     ::core::default::Default
 )]
 pub struct ServiceRegistryPlugin;
+#[allow(deprecated)]
 impl crate::codegen::Plugin for ServiceRegistryPlugin {
     type Service = dyn ServiceRegistry;
     const INFO: crate::codegen::PluginInfo = crate::codegen::PluginInfo {

@@ -214,7 +214,7 @@ pub fn echo_service_router(
                     request: ::connect_plugin::codegen::Request<EchoRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.echo(request).await }
+                    async move { EchoService::echo(&*service, request).await }
                 })
             },
         )
@@ -226,7 +226,9 @@ pub fn echo_service_router(
                     request: ::connect_plugin::codegen::Request<EchoRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.echo_server_stream(request).await }
+                    async move {
+                        EchoService::echo_server_stream(&*service, request).await
+                    }
                 })
             },
         )
@@ -240,7 +242,9 @@ pub fn echo_service_router(
                     >|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.echo_client_stream(request).await }
+                    async move {
+                        EchoService::echo_client_stream(&*service, request).await
+                    }
                 })
             },
         )
@@ -254,7 +258,7 @@ pub fn echo_service_router(
                     >|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.echo_bidi(request).await }
+                    async move { EchoService::echo_bidi(&*service, request).await }
                 })
             },
         )
@@ -267,6 +271,7 @@ pub fn echo_service_router(
     ::core::default::Default
 )]
 pub struct EchoServicePlugin;
+#[allow(deprecated)]
 impl ::connect_plugin::codegen::Plugin for EchoServicePlugin {
     type Service = dyn EchoService;
     const INFO: ::connect_plugin::codegen::PluginInfo = ::connect_plugin::codegen::PluginInfo {

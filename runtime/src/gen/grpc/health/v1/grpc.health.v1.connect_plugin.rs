@@ -116,7 +116,7 @@ pub fn health_router(
                     request: crate::codegen::Request<HealthCheckRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.check(request).await }
+                    async move { Health::check(&*service, request).await }
                 })
             },
         )
@@ -128,7 +128,7 @@ pub fn health_router(
                     request: crate::codegen::Request<HealthCheckRequest>|
                 {
                     let service = ::core::clone::Clone::clone(&service);
-                    async move { service.watch(request).await }
+                    async move { Health::watch(&*service, request).await }
                 })
             },
         )
@@ -141,6 +141,7 @@ pub fn health_router(
     ::core::default::Default
 )]
 pub struct HealthPlugin;
+#[allow(deprecated)]
 impl crate::codegen::Plugin for HealthPlugin {
     type Service = dyn Health;
     const INFO: crate::codegen::PluginInfo = crate::codegen::PluginInfo {
