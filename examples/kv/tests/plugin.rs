@@ -37,7 +37,10 @@ async fn launch(network: Network) -> PluginClient {
 fn pid_alive(pid: u32) -> bool {
     // A zombie has exited; only a running (or sleeping) process counts.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.split(") ").nth(1).is_some_and(|rest| rest.starts_with('Z')),
+        Ok(stat) => !stat
+            .split(") ")
+            .nth(1)
+            .is_some_and(|rest| rest.starts_with('Z')),
         Err(_) => false,
     }
 }
@@ -66,37 +69,99 @@ async fn launch_use_and_stop_over_unix_socket_and_tcp() {
         assert_eq!(plugin.plugins()[0].service_path, "/kv.v1.KVService/");
         let kv: Arc<dyn KvService> = plugin.dispense::<KvServicePlugin>().unwrap();
 
-        let mut watch = kv.watch(pb::WatchRequest { prefix: "a/".into() }.into()).await.unwrap().into_inner();
-        assert!(kv.put(put("a/1", "x").into()).await.unwrap().into_inner().previous.is_none());
+        let mut watch = kv
+            .watch(
+                pb::WatchRequest {
+                    prefix: "a/".into(),
+                }
+                .into(),
+            )
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            kv.put(put("a/1", "x").into())
+                .await
+                .unwrap()
+                .into_inner()
+                .previous
+                .is_none()
+        );
         kv.put(put("b/1", "ignored").into()).await.unwrap();
-        let prev = kv.put(put("a/1", "y").into()).await.unwrap().into_inner().previous;
+        let prev = kv
+            .put(put("a/1", "y").into())
+            .await
+            .unwrap()
+            .into_inner()
+            .previous;
         assert_eq!(prev.as_deref(), Some(&b"x"[..]));
-        assert_eq!(&kv.get(get("a/1").into()).await.unwrap().into_inner().value[..], b"y");
-        assert!(kv.delete(pb::DeleteRequest { key: "a/1".into() }.into()).await.unwrap().into_inner().existed);
-        assert_eq!(kv.get(get("a/1").into()).await.unwrap_err().code(), Code::NotFound);
+        assert_eq!(
+            &kv.get(get("a/1").into()).await.unwrap().into_inner().value[..],
+            b"y"
+        );
+        assert!(
+            kv.delete(pb::DeleteRequest { key: "a/1".into() }.into())
+                .await
+                .unwrap()
+                .into_inner()
+                .existed
+        );
+        assert_eq!(
+            kv.get(get("a/1").into()).await.unwrap_err().code(),
+            Code::NotFound
+        );
         let mut seen = Vec::new();
         for _ in 0..3 {
-            let e = tokio::time::timeout(Duration::from_secs(5), watch.next()).await.unwrap().unwrap().unwrap();
-            seen.push((e.kind, e.key, String::from_utf8_lossy(&e.value).into_owned()));
+            let e = tokio::time::timeout(Duration::from_secs(5), watch.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            seen.push((
+                e.kind,
+                e.key,
+                String::from_utf8_lossy(&e.value).into_owned(),
+            ));
         }
         assert_eq!(
             seen,
             vec![
-                (pb::watch_event::Kind::Put as i32, "a/1".to_owned(), "x".to_owned()),
-                (pb::watch_event::Kind::Put as i32, "a/1".to_owned(), "y".to_owned()),
-                (pb::watch_event::Kind::Delete as i32, "a/1".to_owned(), String::new()),
+                (
+                    pb::watch_event::Kind::Put as i32,
+                    "a/1".to_owned(),
+                    "x".to_owned()
+                ),
+                (
+                    pb::watch_event::Kind::Put as i32,
+                    "a/1".to_owned(),
+                    "y".to_owned()
+                ),
+                (
+                    pb::watch_event::Kind::Delete as i32,
+                    "a/1".to_owned(),
+                    String::new()
+                ),
             ]
         );
         drop(watch);
 
         let health = plugin.health().await.unwrap();
-        assert_eq!(health.state, connect_plugin::pb::connectplugin::v1::HealthState::Healthy as i32);
+        assert_eq!(
+            health.state,
+            connect_plugin::pb::connectplugin::v1::HealthState::Healthy as i32
+        );
 
         let socket = line.address.clone();
         let status = plugin.kill().await.expect("a launched process");
-        assert!(status.success(), "{network:?}: the plugin exits cleanly on Shutdown: {status}");
+        assert!(
+            status.success(),
+            "{network:?}: the plugin exits cleanly on Shutdown: {status}"
+        );
         if network == Network::Unix {
-            let dir = std::path::Path::new(&socket).parent().unwrap().to_path_buf();
+            let dir = std::path::Path::new(&socket)
+                .parent()
+                .unwrap()
+                .to_path_buf();
             assert!(!dir.exists(), "the private socket directory is removed");
         }
     }
@@ -115,7 +180,10 @@ async fn the_socket_directory_is_private() {
 
 #[test]
 fn started_by_hand_it_explains_and_exits() {
-    let out = Command::new(PLUGIN).env_remove("KV_PLUGIN").output().unwrap();
+    let out = Command::new(PLUGIN)
+        .env_remove("KV_PLUGIN")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("this program is a plugin"), "{stderr}");
@@ -129,8 +197,15 @@ async fn a_wrong_cookie_is_refused() {
         .start()
         .await
         .unwrap_err();
-    let PluginError::Exited { stderr, .. } = &err else { panic!("{err}") };
-    assert!(stderr.iter().any(|l| l.contains("this program is a plugin")), "{err}");
+    let PluginError::Exited { stderr, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.contains("this program is a plugin")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -143,7 +218,10 @@ async fn no_common_version_names_both_sides() {
         .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, PluginError::Exited { .. }), "{text}");
-    assert!(text.contains("the host supports [2, 3], this plugin [1]"), "{text}");
+    assert!(
+        text.contains("the host supports [2, 3], this plugin [1]"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -179,7 +257,9 @@ async fn a_plugin_that_never_answers_times_out() {
 #[tokio::test]
 async fn unknown_and_unrequested_plugins_are_clear_errors() {
     let plugin = launch(Network::Unix).await;
-    let Err(err) = plugin.dispense::<connect_plugin::pb::connectplugin::v1::CapabilityBrokerPlugin>() else {
+    let Err(err) =
+        plugin.dispense::<connect_plugin::pb::connectplugin::v1::CapabilityBrokerPlugin>()
+    else {
         panic!("a plugin the process does not serve was dispensed");
     };
     assert!(err.to_string().contains("does not serve it"), "{err}");
@@ -200,7 +280,9 @@ async fn unknown_and_unrequested_plugins_are_clear_errors() {
         .start()
         .await
         .unwrap_err();
-    let PluginError::Handshake { status, .. } = &err else { panic!("{err}") };
+    let PluginError::Handshake { status, .. } = &err else {
+        panic!("{err}")
+    };
     assert_eq!(status.code(), Code::NotFound);
 }
 
@@ -208,9 +290,24 @@ async fn unknown_and_unrequested_plugins_are_clear_errors() {
 async fn a_plugin_killed_mid_stream_ends_the_stream_with_unavailable() {
     let plugin = launch(Network::Unix).await;
     let kv = plugin.dispense::<KvServicePlugin>().unwrap();
-    let mut watch = kv.watch(pb::WatchRequest { prefix: String::new() }.into()).await.unwrap().into_inner();
+    let mut watch = kv
+        .watch(
+            pb::WatchRequest {
+                prefix: String::new(),
+            }
+            .into(),
+        )
+        .await
+        .unwrap()
+        .into_inner();
     let pid = plugin.pid().unwrap();
-    assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     let started = Instant::now();
     let end = tokio::time::timeout(Duration::from_secs(5), watch.next())
         .await
@@ -219,7 +316,10 @@ async fn a_plugin_killed_mid_stream_ends_the_stream_with_unavailable() {
     assert_eq!(err.code(), Code::Unavailable, "{err}");
     assert!(started.elapsed() < Duration::from_secs(2));
     // New calls fail fast too.
-    let err = tokio::time::timeout(Duration::from_secs(5), kv.get(get("x").into())).await.unwrap().unwrap_err();
+    let err = tokio::time::timeout(Duration::from_secs(5), kv.get(get("x").into()))
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(err.code(), Code::Unavailable);
 }
 
@@ -243,7 +343,9 @@ async fn when_the_host_is_killed_the_plugin_exits() {
             }
         }
     });
-    let pid = rx.recv_timeout(Duration::from_secs(30)).expect("the host reports its plugin");
+    let pid = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the host reports its plugin");
     assert!(pid_alive(pid));
     host.kill().unwrap(); // SIGKILL: no chance to clean up.
     host.wait().unwrap();
@@ -260,13 +362,27 @@ async fn reattach_from_the_handshake_line() {
     let first = launch(Network::Unix).await;
     let kv = first.dispense::<KvServicePlugin>().unwrap();
     kv.put(put("k", "v").into()).await.unwrap();
-    let line: connect_plugin::plugin::HandshakeLine = first.handshake_line().unwrap().to_string().parse().unwrap();
-    let second = PluginClient::builder(kv::cookie()).reattach(line).start().await.unwrap();
+    let line: connect_plugin::plugin::HandshakeLine =
+        first.handshake_line().unwrap().to_string().parse().unwrap();
+    let second = PluginClient::builder(kv::cookie())
+        .reattach(line)
+        .start()
+        .await
+        .unwrap();
     let again = second.dispense::<KvServicePlugin>().unwrap();
-    assert_eq!(&again.get(get("k").into()).await.unwrap().into_inner().value[..], b"v");
-    assert!(second.pid().is_none(), "a reattached client does not own the process");
+    assert_eq!(
+        &again.get(get("k").into()).await.unwrap().into_inner().value[..],
+        b"v"
+    );
+    assert!(
+        second.pid().is_none(),
+        "a reattached client does not own the process"
+    );
     drop(second);
-    assert_eq!(&kv.get(get("k").into()).await.unwrap().into_inner().value[..], b"v");
+    assert_eq!(
+        &kv.get(get("k").into()).await.unwrap().into_inner().value[..],
+        b"v"
+    );
     first.kill().await;
 }
 
@@ -280,13 +396,120 @@ async fn standalone_plugin_reached_by_endpoint() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("address line").to_owned();
-    let plugin = PluginClient::builder(kv::cookie()).endpoint(url).start().await.unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address line")
+        .to_owned();
+    let plugin = PluginClient::builder(kv::cookie())
+        .endpoint(url)
+        .start()
+        .await
+        .unwrap();
     let kv = plugin.dispense::<KvServicePlugin>().unwrap();
     kv.put(put("s", "1").into()).await.unwrap();
-    assert_eq!(&kv.get(get("s").into()).await.unwrap().into_inner().value[..], b"1");
+    assert_eq!(
+        &kv.get(get("s").into()).await.unwrap().into_inner().value[..],
+        b"1"
+    );
     assert!(plugin.kill().await.is_none(), "not our process to wait for");
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "Shutdown stops a standalone plugin too: {status}");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "Shutdown stops a standalone plugin too: {status}"
+    );
+}
+
+#[tokio::test]
+async fn in_memory_mode_speaks_the_full_protocol() {
+    use connect_plugin::plugin::{PluginSet, ServeConfig};
+    let set = PluginSet::new()
+        .with::<KvServicePlugin>(Arc::new(kv::KvStore::default()))
+        .unwrap();
+    let plugin = PluginClient::builder(kv::cookie())
+        .in_memory(ServeConfig::new(kv::cookie(), set.clone()))
+        .start()
+        .await
+        .unwrap();
+    assert!(plugin.pid().is_none() && plugin.handshake_line().is_none());
+    assert_eq!(plugin.plugins()[0].name, "kv");
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    let mut watch = kv
+        .watch(
+            pb::WatchRequest {
+                prefix: String::new(),
+            }
+            .into(),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    kv.put(put("m", "1").into()).await.unwrap();
+    assert_eq!(watch.next().await.unwrap().unwrap().key, "m");
+    assert_eq!(
+        kv.get(get("nope").into()).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    drop(watch);
+    assert!(plugin.kill().await.is_none());
+    // Shutdown stopped the in-process server: calls now fail fast.
+    let err = tokio::time::timeout(Duration::from_secs(5), kv.get(get("m").into()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+
+    // The handshake still checks the cookie.
+    let err = PluginClient::builder(MagicCookie::new("KV_PLUGIN", "other"))
+        .in_memory(ServeConfig::new(kv::cookie(), set))
+        .start()
+        .await
+        .unwrap_err();
+    let PluginError::Handshake { status, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(status.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn direct_mode_dispenses_the_implementation_itself() {
+    use connect_plugin::plugin::PluginSet;
+    let store = Arc::new(kv::KvStore::default());
+    let plugin = PluginClient::builder(kv::cookie())
+        .direct(
+            PluginSet::new()
+                .with::<KvServicePlugin>(store.clone())
+                .unwrap(),
+        )
+        .start()
+        .await
+        .unwrap();
+    let kv: Arc<dyn KvService> = plugin.dispense::<KvServicePlugin>().unwrap();
+    let original: Arc<dyn KvService> = store;
+    assert!(
+        std::ptr::addr_eq(Arc::as_ptr(&kv), Arc::as_ptr(&original)),
+        "the very same object"
+    );
+    kv.put(put("d", "1").into()).await.unwrap();
+    assert_eq!(
+        &original
+            .get(get("d").into())
+            .await
+            .unwrap()
+            .into_inner()
+            .value[..],
+        b"1"
+    );
+    let Err(err) =
+        plugin.dispense::<connect_plugin::pb::connectplugin::v1::CapabilityBrokerPlugin>()
+    else {
+        panic!("dispensed a plugin the set does not hold");
+    };
+    assert!(err.to_string().contains("does not hold it"), "{err}");
 }

@@ -138,9 +138,7 @@ impl FromStr for HandshakeLine {
         if parts.len() != 6 {
             return Err(bad(&format!("{} fields, want 6", parts.len())));
         }
-        let core_version = parts[0]
-            .parse()
-            .map_err(|_| bad("CORE is not a number"))?;
+        let core_version = parts[0].parse().map_err(|_| bad("CORE is not a number"))?;
         let app_version = parts[1].parse().map_err(|_| bad("APP is not a number"))?;
         let network = match parts[2] {
             "unix" => Network::Unix,
@@ -188,7 +186,10 @@ pub fn parse_versions(s: &str) -> Result<Vec<u32>, String> {
     s.split(',')
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|v| v.parse().map_err(|_| format!("{v:?} is not a version number")))
+        .map(|v| {
+            v.parse()
+                .map_err(|_| format!("{v:?} is not a version number"))
+        })
         .collect()
 }
 

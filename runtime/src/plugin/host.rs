@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, ChildStdin};
 
-use super::handshake::{
-    CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_CORE_VERSION, ENV_NETWORK, ENV_UNIX_DIR, HandshakeLine,
-    InvalidHandshakeLine, MagicCookie, Network,
-};
 use super::Plugin;
+use super::handshake::{
+    CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_CORE_VERSION, ENV_NETWORK, ENV_UNIX_DIR,
+    HandshakeLine, InvalidHandshakeLine, MagicCookie, Network,
+};
 use crate::pb::connectplugin::v1 as cp;
 use crate::pb::connectplugin::v1::{HandshakeService as _, PluginControl as _};
 use crate::protocol::Status;
@@ -34,7 +34,9 @@ pub enum PluginError {
         source: std::io::Error,
     },
     /// The plugin printed something other than a handshake line first.
-    #[error("plugin {name} printed {line:?} before its handshake line ({why}); its stderr ended with: {stderr:?}")]
+    #[error(
+        "plugin {name} printed {line:?} before its handshake line ({why}); its stderr ended with: {stderr:?}"
+    )]
     BeforeHandshake {
         /// The plugin.
         name: String,
@@ -46,7 +48,9 @@ pub enum PluginError {
         stderr: Vec<String>,
     },
     /// The plugin exited before its handshake line.
-    #[error("plugin {name} exited ({status}) before its handshake line; its stderr ended with: {stderr:?}")]
+    #[error(
+        "plugin {name} exited ({status}) before its handshake line; its stderr ended with: {stderr:?}"
+    )]
     Exited {
         /// The plugin.
         name: String,
@@ -56,7 +60,9 @@ pub enum PluginError {
         stderr: Vec<String>,
     },
     /// No handshake within the start timeout.
-    #[error("plugin {name} did not complete its handshake within {after:?}; its stderr ended with: {stderr:?}")]
+    #[error(
+        "plugin {name} did not complete its handshake within {after:?}; its stderr ended with: {stderr:?}"
+    )]
     StartTimeout {
         /// The plugin.
         name: String,
@@ -114,6 +120,8 @@ enum Target {
     },
     Endpoint(String),
     Reattach(HandshakeLine),
+    InMemory(Box<super::ServeConfig>),
+    Direct(super::PluginSet),
 }
 
 /// Builds a [`PluginClient`].
@@ -131,7 +139,9 @@ pub struct PluginClientBuilder {
 
 impl std::fmt::Debug for PluginClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginClientBuilder").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("PluginClientBuilder")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -172,6 +182,20 @@ impl PluginClientBuilder {
     /// handshake line.
     pub fn reattach(mut self, line: HandshakeLine) -> Self {
         self.target = Some(Target::Reattach(line));
+        self
+    }
+
+    /// Serves the plugin inside this process over an in-memory link: the full protocol
+    /// (handshake, encoding, interceptors), no process or socket.
+    pub fn in_memory(mut self, config: super::ServeConfig) -> Self {
+        self.target = Some(Target::InMemory(Box::new(config)));
+        self
+    }
+
+    /// Uses the implementations themselves: `dispense` returns them, with no protocol in
+    /// between (the fastest; for tests and for plugins compiled into the host).
+    pub fn direct(mut self, plugins: super::PluginSet) -> Self {
+        self.target = Some(Target::Direct(plugins));
         self
     }
 
@@ -221,17 +245,65 @@ impl PluginClientBuilder {
     /// Launches or connects, then handshakes.
     pub async fn start(self) -> Result<PluginClient, PluginError> {
         let deadline = Instant::now() + self.start_timeout;
-        let target = self
-            .target
-            .ok_or_else(|| PluginError::Endpoint("no command, endpoint or handshake line given".into()))?;
+        let target = self.target.ok_or_else(|| {
+            PluginError::Endpoint("no command, endpoint or handshake line given".into())
+        })?;
+        let mut memory = None;
         let (name, line, process, url) = match target {
+            Target::Direct(set) => {
+                let plugins = set
+                    .infos()
+                    .filter(|i| {
+                        self.requested.is_empty() || self.requested.iter().any(|r| r == i.name)
+                    })
+                    .map(|i| cp::PluginDescriptor {
+                        name: i.name.to_owned(),
+                        service_name: i.service_name.to_owned(),
+                        service_path: i.service_path.to_owned(),
+                        version: i.version.to_owned(),
+                    })
+                    .collect();
+                // An unconnected client: direct plugins are called without it.
+                let (connector, _) = crate::transport::memory_link();
+                return Ok(PluginClient {
+                    name: self.name.unwrap_or_else(|| "direct".into()),
+                    client: Client::new(Channel::memory(connector).build()),
+                    plugins,
+                    app_version: self.app_versions.iter().copied().max().unwrap_or(1),
+                    requested: self.requested,
+                    line: None,
+                    process: None,
+                    direct: Some(set),
+                    grace: self.grace,
+                });
+            }
+            Target::InMemory(config) => {
+                let (connector, listener) = crate::transport::memory_link();
+                super::serve::serve_in_memory(&config, listener).map_err(|source| {
+                    PluginError::Io {
+                        name: "in-memory".into(),
+                        source,
+                    }
+                })?;
+                memory = Some(connector);
+                (
+                    self.name.unwrap_or_else(|| "in-memory".into()),
+                    None,
+                    None,
+                    String::new(),
+                )
+            }
             Target::Endpoint(url) => (self.name.unwrap_or_else(|| url.clone()), None, None, url),
             Target::Reattach(line) => {
                 let name = self.name.unwrap_or_else(|| line.address.clone());
                 let url = line.url();
                 (name, Some(line), None, url)
             }
-            Target::Launch { program, args, envs } => {
+            Target::Launch {
+                program,
+                args,
+                envs,
+            } => {
                 let name = self.name.unwrap_or_else(|| {
                     PathBuf::from(&program)
                         .file_name()
@@ -278,9 +350,12 @@ impl PluginClientBuilder {
         if let Some(l) = &line {
             config.protocol = l.wire;
         }
-        let channel = Channel::builder(&url)
-            .map_err(|e| PluginError::Endpoint(e.to_string()))?
-            .build();
+        let channel = match memory {
+            Some(connector) => Channel::memory(connector).build(),
+            None => Channel::builder(&url)
+                .map_err(|e| PluginError::Endpoint(e.to_string()))?
+                .build(),
+        };
         let client = Client::with_config(channel, config);
         let handshake = cp::HandshakeServiceClient::new(client.clone());
         let request = cp::HandshakeRequest {
@@ -302,7 +377,10 @@ impl PluginClientBuilder {
                     return Err(PluginError::StartTimeout {
                         name,
                         after: self.start_timeout,
-                        stderr: process.as_ref().map(|p| p.stderr_tail()).unwrap_or_default(),
+                        stderr: process
+                            .as_ref()
+                            .map(|p| p.stderr_tail())
+                            .unwrap_or_default(),
                     });
                 }
                 return Err(PluginError::Handshake { name, status });
@@ -317,6 +395,7 @@ impl PluginClientBuilder {
             requested: self.requested,
             line,
             process,
+            direct: None,
             grace: self.grace,
         })
     }
@@ -331,6 +410,7 @@ pub struct PluginClient {
     requested: Vec<String>,
     line: Option<HandshakeLine>,
     process: Option<Process>,
+    direct: Option<super::PluginSet>,
     grace: Duration,
 }
 
@@ -339,7 +419,10 @@ impl std::fmt::Debug for PluginClient {
         f.debug_struct("PluginClient")
             .field("name", &self.name)
             .field("app_version", &self.app_version)
-            .field("plugins", &self.plugins.iter().map(|p| &p.name).collect::<Vec<_>>())
+            .field(
+                "plugins",
+                &self.plugins.iter().map(|p| &p.name).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -371,6 +454,16 @@ impl PluginClient {
                 why: "it was not requested at the handshake",
                 served: served(),
             });
+        }
+        if let Some(set) = &self.direct {
+            return set
+                .implementation::<P>()
+                .ok_or_else(|| PluginError::NotServed {
+                    name: self.name.clone(),
+                    wanted: wanted.to_owned(),
+                    why: "the plugin set does not hold it",
+                    served: served(),
+                });
         }
         if !self
             .plugins
@@ -412,8 +505,14 @@ impl PluginClient {
         self.process.as_ref().and_then(|p| p.child.id())
     }
 
-    /// The plugin's health (`PluginControl.GetHealth`).
+    /// The plugin's health (`PluginControl.GetHealth`; direct plugins are healthy).
     pub async fn health(&self) -> Result<cp::GetHealthResponse, Status> {
+        if self.direct.is_some() {
+            return Ok(cp::GetHealthResponse {
+                state: cp::HealthState::Healthy as i32,
+                ..Default::default()
+            });
+        }
         cp::PluginControlClient::new(self.client.clone())
             .get_health(cp::GetHealthRequest {}.into())
             .await
@@ -423,6 +522,9 @@ impl PluginClient {
     /// Stops the plugin: asks it to shut down, waits for the grace period, then kills it.
     /// Returns how a launched process exited.
     pub async fn kill(mut self) -> Option<ExitStatus> {
+        if self.direct.is_some() {
+            return None;
+        }
         let grace = self.grace;
         let control = cp::PluginControlClient::new(self.client.clone());
         let asked = control
@@ -441,7 +543,15 @@ impl PluginClient {
             tracing::debug!(plugin = %self.name, error = %e, "shutdown request failed; killing");
         }
         let process = self.process.take()?;
-        Some(process.stop(if asked.is_ok() { grace + Duration::from_secs(1) } else { Duration::ZERO }).await)
+        Some(
+            process
+                .stop(if asked.is_ok() {
+                    grace + Duration::from_secs(1)
+                } else {
+                    Duration::ZERO
+                })
+                .await,
+        )
     }
 }
 
@@ -456,7 +566,10 @@ struct Process {
 
 impl Process {
     fn stderr_tail(&self) -> Vec<String> {
-        self.stderr.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default()
+        self.stderr
+            .lock()
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     async fn stop(mut self, wait: Duration) -> ExitStatus {
@@ -502,7 +615,11 @@ fn private_dir() -> std::io::Result<PathBuf> {
 /// Logs one line the plugin wrote; a JSON object becomes a structured record.
 fn log_line(name: &str, stream: &'static str, line: &str) {
     if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(line) {
-        let level = obj.get("level").and_then(|v| v.as_str()).unwrap_or("info").to_ascii_lowercase();
+        let level = obj
+            .get("level")
+            .and_then(|v| v.as_str())
+            .unwrap_or("info")
+            .to_ascii_lowercase();
         let message = obj
             .get("msg")
             .or_else(|| obj.get("message"))
@@ -535,7 +652,10 @@ async fn launch(
     deadline: Instant,
     start_timeout: Duration,
 ) -> Result<(Process, HandshakeLine), PluginError> {
-    let io = |source| PluginError::Io { name: name.to_owned(), source };
+    let io = |source| PluginError::Io {
+        name: name.to_owned(),
+        source,
+    };
     let dir = match network {
         Network::Unix => Some(private_dir().map_err(io)?),
         Network::Tcp => None,
@@ -547,7 +667,11 @@ async fn launch(
         .env(ENV_CORE_VERSION, CORE_PROTOCOL_VERSION.to_string())
         .env(
             ENV_APP_VERSIONS,
-            app_versions.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+            app_versions
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
         )
         .env(ENV_NETWORK, network.as_str())
         .stdin(Stdio::piped())
@@ -627,12 +751,14 @@ async fn launch(
         }
         Ok(Ok(Some(line))) => line,
     };
-    let parsed: HandshakeLine = line.parse().map_err(|e: InvalidHandshakeLine| PluginError::BeforeHandshake {
-        name: name.to_owned(),
-        line: e.line.clone(),
-        why: e.why.clone(),
-        stderr: process.stderr_tail(),
-    })?;
+    let parsed: HandshakeLine =
+        line.parse()
+            .map_err(|e: InvalidHandshakeLine| PluginError::BeforeHandshake {
+                name: name.to_owned(),
+                line: e.line.clone(),
+                why: e.why.clone(),
+                stderr: process.stderr_tail(),
+            })?;
     let name = name.to_owned();
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {

@@ -301,6 +301,74 @@ impl HttpHandler for PluginHttp {
     }
 }
 
+/// The plugin's whole HTTP surface (its plugins at `app_version`, handshake, health,
+/// control, `/healthz`, `/readyz`), and the shared state behind the built-in services.
+fn plugin_http(
+    config: &ServeConfig,
+    app_version: u32,
+    health: PluginHealth,
+    shutdown: Arc<Notify>,
+) -> (PluginHttp, Arc<Services>) {
+    let descriptors: BTreeMap<u32, Vec<cp::PluginDescriptor>> = config
+        .versions
+        .iter()
+        .map(|(v, set)| {
+            let ds = set
+                .infos()
+                .map(|i| cp::PluginDescriptor {
+                    name: i.name.to_owned(),
+                    service_name: i.service_name.to_owned(),
+                    service_path: i.service_path.to_owned(),
+                    version: i.version.to_owned(),
+                })
+                .collect();
+            (*v, ds)
+        })
+        .collect();
+    let services = Arc::new(Services {
+        cookie: config.cookie.clone(),
+        versions: descriptors,
+        health: health.clone(),
+        shutdown,
+        grace: config.grace,
+        requested_grace: std::sync::Mutex::new(None),
+    });
+    let plugins = config
+        .versions
+        .get(&app_version)
+        .map(PluginSet::router)
+        .unwrap_or_default();
+    let router = plugins
+        .merge(cp::handshake_service_router(Arc::new(services.clone())))
+        .merge(hv1::health_router(Arc::new(services.clone())))
+        .merge(cp::plugin_control_router(Arc::new(services.clone())));
+    (PluginHttp { router, health }, services)
+}
+
+/// Serves a plugin inside this process over an in-memory link, with the full protocol (what
+/// [`super::PluginClientBuilder::in_memory`] uses). It stops on `PluginControl.Shutdown`.
+pub(crate) fn serve_in_memory(
+    config: &ServeConfig,
+    listener: crate::transport::MemoryListener,
+) -> std::io::Result<()> {
+    let app_version = config.versions.keys().copied().max().unwrap_or(1);
+    let shutdown = Arc::new(Notify::new());
+    let (http, services) = plugin_http(config, app_version, PluginHealth::new(), shutdown.clone());
+    let server = Server::new(http).serve(crate::transport::Listener::Memory(listener))?;
+    let grace = config.grace;
+    tokio::spawn(async move {
+        shutdown.notified().await;
+        let grace = services
+            .requested_grace
+            .lock()
+            .ok()
+            .and_then(|g| *g)
+            .unwrap_or(grace);
+        server.shutdown(grace).await;
+    });
+    Ok(())
+}
+
 /// Serves the plugin until the host asks it to stop, goes away (stdin closes), or a
 /// SIGTERM/SIGINT arrives. Launched by a host it prints the handshake line first.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
@@ -349,46 +417,9 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
         )
     };
 
-    let descriptors: BTreeMap<u32, Vec<cp::PluginDescriptor>> = config
-        .versions
-        .iter()
-        .map(|(v, set)| {
-            let ds = set
-                .infos()
-                .map(|i| cp::PluginDescriptor {
-                    name: i.name.to_owned(),
-                    service_name: i.service_name.to_owned(),
-                    service_path: i.service_path.to_owned(),
-                    version: i.version.to_owned(),
-                })
-                .collect();
-            (*v, ds)
-        })
-        .collect();
     let shutdown = Arc::new(Notify::new());
-    let services = Arc::new(Services {
-        cookie: config.cookie.clone(),
-        versions: descriptors,
-        health: health.clone(),
-        shutdown: shutdown.clone(),
-        grace: config.grace,
-        requested_grace: std::sync::Mutex::new(None),
-    });
-    let plugins = config
-        .versions
-        .get(&app_version)
-        .map(PluginSet::router)
-        .unwrap_or_default();
-    let router = plugins
-        .merge(cp::handshake_service_router(Arc::new(services.clone())))
-        .merge(hv1::health_router(Arc::new(services.clone())))
-        .merge(cp::plugin_control_router(Arc::new(services.clone())));
-    let server = Server::new(PluginHttp {
-        router,
-        health: health.clone(),
-    })
-    .bind(&address)
-    .await?;
+    let (http, services) = plugin_http(&config, app_version, health.clone(), shutdown.clone());
+    let server = Server::new(http).bind(&address).await?;
     let (network, addr) = match server.local_addr() {
         ListenAddr::Tcp(a) => (Network::Tcp, a.to_string()),
         ListenAddr::Unix(p) => (Network::Unix, p.display().to_string()),

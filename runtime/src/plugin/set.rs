@@ -29,6 +29,8 @@ pub enum PluginSetError {
 #[derive(Default, Clone)]
 pub struct PluginSet {
     plugins: BTreeMap<&'static str, (PluginInfo, Router)>,
+    /// Each implementation as an `Arc<P::Service>`, for direct (in-process) dispensing.
+    direct: BTreeMap<&'static str, Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for PluginSet {
@@ -75,7 +77,7 @@ impl PluginSet {
         {
             return Err(PluginSetError::DuplicatePath(info.service_path.to_owned()));
         }
-        let router = P::router(service);
+        let router = P::router(service.clone());
         if let Some(p) = router.paths().find(|p| !p.starts_with(info.service_path)) {
             return Err(invalid(format!(
                 "route {p} is outside {}",
@@ -83,7 +85,16 @@ impl PluginSet {
             )));
         }
         self.plugins.insert(info.name, (info, router));
+        self.direct.insert(info.name, Arc::new(service));
         Ok(())
+    }
+
+    /// The implementation of plugin `P` itself, if the set holds it.
+    pub fn implementation<P: Plugin>(&self) -> Option<Arc<P::Service>> {
+        self.direct
+            .get(P::INFO.name)
+            .and_then(|any| any.downcast_ref::<Arc<P::Service>>())
+            .cloned()
     }
 
     /// The plugins in the set.
