@@ -78,11 +78,17 @@ impl KvStore {
 
 #[connect_plugin::async_trait]
 impl pb::KvService for KvStore {
-    async fn get(&self, request: Request<pb::GetRequest>) -> Result<Response<pb::GetResponse>, Status> {
+    async fn get(
+        &self,
+        request: Request<pb::GetRequest>,
+    ) -> Result<Response<pb::GetResponse>, Status> {
         self.get(&request.get_ref().key).map(Response::new)
     }
 
-    async fn put(&self, request: Request<pb::PutRequest>) -> Result<Response<pb::PutResponse>, Status> {
+    async fn put(
+        &self,
+        request: Request<pb::PutRequest>,
+    ) -> Result<Response<pb::PutResponse>, Status> {
         Ok(Response::new(KvStore::put(self, request.into_inner())))
     }
 
@@ -90,7 +96,10 @@ impl pb::KvService for KvStore {
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
-        Ok(Response::new(KvStore::delete(self, request.into_inner().key)))
+        Ok(Response::new(KvStore::delete(
+            self,
+            request.into_inner().key,
+        )))
     }
 
     async fn watch(
@@ -109,7 +118,8 @@ impl pb::KvService for KvStore {
                         Ok(e) if e.key.starts_with(&prefix) => return Some((Ok(e), rx)),
                         Ok(_) => {}
                         Err(broadcast::error::RecvError::Lagged(n)) => {
-                            let st = Status::data_loss(format!("the watcher fell {n} changes behind"));
+                            let st =
+                                Status::data_loss(format!("the watcher fell {n} changes behind"));
                             return Some((Err(st), rx));
                         }
                         Err(broadcast::error::RecvError::Closed) => return None,
@@ -130,13 +140,27 @@ impl pb::KvService for KvStore {
             let result = match r.op {
                 Some(batch_request::Op::Get(g)) => match store.get(&g.key) {
                     Ok(v) => Some(batch_response::Result::Get(v)),
-                    Err(e) => return Ok(pb::BatchResponse { result: None, error: e.message().to_owned() }),
+                    Err(e) => {
+                        return Ok(pb::BatchResponse {
+                            result: None,
+                            error: e.message().to_owned(),
+                        });
+                    }
                 },
                 Some(batch_request::Op::Put(p)) => Some(batch_response::Result::Put(store.put(p))),
-                Some(batch_request::Op::Delete(d)) => Some(batch_response::Result::Delete(store.delete(d.key))),
-                None => return Err(Status::invalid_argument("a batch request without an operation")),
+                Some(batch_request::Op::Delete(d)) => {
+                    Some(batch_response::Result::Delete(store.delete(d.key)))
+                }
+                None => {
+                    return Err(Status::invalid_argument(
+                        "a batch request without an operation",
+                    ));
+                }
             };
-            Ok(pb::BatchResponse { result, error: String::new() })
+            Ok(pb::BatchResponse {
+                result,
+                error: String::new(),
+            })
         });
         Ok(Response::new(Streaming::from_stream(answers)))
     }

@@ -513,3 +513,108 @@ async fn direct_mode_dispenses_the_implementation_itself() {
     };
     assert!(err.to_string().contains("does not hold it"), "{err}");
 }
+
+#[tokio::test]
+async fn tcp_plugins_use_mutual_tls_and_refuse_other_callers() {
+    use connect_plugin::plugin::mtls::{Identity, client_config};
+    use connect_plugin::{Channel, Client};
+    let plugin = launch(Network::Tcp).await;
+    let line = plugin.handshake_line().unwrap().clone();
+    let plugin_cert = line
+        .cert
+        .clone()
+        .expect("the plugin hands back its certificate");
+    assert!(line.url().starts_with("https://"));
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    kv.put(put("secret", "s").into()).await.unwrap();
+
+    // A plaintext caller, a TLS caller without a client certificate, and one with another
+    // certificate are all refused.
+    let plain = KvServicePlugin::client_for(Client::new(
+        Channel::builder(&format!("http://{}", line.address))
+            .unwrap()
+            .build(),
+    ));
+    assert_eq!(
+        plain.get(get("secret").into()).await.unwrap_err().code(),
+        Code::Unavailable
+    );
+    let stranger = Identity::generate("stranger").unwrap();
+    let tls = client_config(&stranger, plugin_cert.clone()).unwrap();
+    let impostor = KvServicePlugin::client_for(Client::new(
+        Channel::builder(&line.url())
+            .unwrap()
+            .tls(Arc::new(tls))
+            .build(),
+    ));
+    assert_eq!(
+        impostor.get(get("secret").into()).await.unwrap_err().code(),
+        Code::Unavailable
+    );
+    let mut no_cert = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates({
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from(plugin_cert))
+            .unwrap();
+        roots
+    })
+    .with_no_client_auth();
+    no_cert.alpn_protocols = vec![b"h2".to_vec()];
+    let anonymous = KvServicePlugin::client_for(Client::new(
+        Channel::builder(&line.url())
+            .unwrap()
+            .tls(Arc::new(no_cert))
+            .build(),
+    ));
+    assert_eq!(
+        anonymous
+            .get(get("secret").into())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unavailable
+    );
+
+    // The host itself still gets through.
+    assert_eq!(
+        &kv.get(get("secret").into())
+            .await
+            .unwrap()
+            .into_inner()
+            .value[..],
+        b"s"
+    );
+    assert!(plugin.kill().await.unwrap().success());
+
+    // Turning mTLS off is explicit, and gives plaintext TCP.
+    let plain = PluginClient::builder(kv::cookie())
+        .command(PLUGIN)
+        .network(Network::Tcp)
+        .mtls(false)
+        .start()
+        .await
+        .unwrap();
+    assert!(plain.handshake_line().unwrap().cert.is_none());
+    plain
+        .dispense::<KvServicePlugin>()
+        .unwrap()
+        .put(put("p", "1").into())
+        .await
+        .unwrap();
+    plain.kill().await;
+}
+
+trait ClientFor {
+    fn client_for(client: connect_plugin::Client) -> Arc<dyn KvService>;
+}
+
+impl ClientFor for KvServicePlugin {
+    fn client_for(client: connect_plugin::Client) -> Arc<dyn KvService> {
+        <KvServicePlugin as connect_plugin::Plugin>::client(client)
+    }
+}

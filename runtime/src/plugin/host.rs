@@ -135,6 +135,7 @@ pub struct PluginClientBuilder {
     start_timeout: Duration,
     grace: Duration,
     config: ClientConfig,
+    mtls: bool,
 }
 
 impl std::fmt::Debug for PluginClientBuilder {
@@ -223,6 +224,14 @@ impl PluginClientBuilder {
         self
     }
 
+    /// Mutual TLS for launched plugins over TCP: on by default (a one-time certificate on
+    /// each side, each trusting only the other's). `false` makes TCP plaintext, which any
+    /// local process could then call.
+    pub fn mtls(mut self, enabled: bool) -> Self {
+        self.mtls = enabled;
+        self
+    }
+
     /// How long launch plus handshake may take (default 10 s).
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = timeout;
@@ -249,6 +258,20 @@ impl PluginClientBuilder {
             PluginError::Endpoint("no command, endpoint or handshake line given".into())
         })?;
         let mut memory = None;
+        let identity =
+            if self.mtls && self.network == Network::Tcp && matches!(target, Target::Launch { .. })
+            {
+                Some(
+                    super::mtls::Identity::generate("connect-plugin host").map_err(|e| {
+                        PluginError::Io {
+                            name: "host".into(),
+                            source: std::io::Error::other(e.to_string()),
+                        }
+                    })?,
+                )
+            } else {
+                None
+            };
         let (name, line, process, url) = match target {
             Target::Direct(set) => {
                 let plugins = set
@@ -310,6 +333,16 @@ impl PluginClientBuilder {
                         .map(|f| f.to_string_lossy().into_owned())
                         .unwrap_or_else(|| program.to_string_lossy().into_owned())
                 });
+                let mut envs = envs;
+                if let Some(id) = &identity {
+                    use base64::Engine as _;
+                    envs.push((
+                        super::mtls::ENV_HOST_CERT.into(),
+                        base64::engine::general_purpose::STANDARD_NO_PAD
+                            .encode(id.cert_der())
+                            .into(),
+                    ));
+                }
                 let (process, line) = launch(
                     &name,
                     &program,
@@ -350,11 +383,43 @@ impl PluginClientBuilder {
         if let Some(l) = &line {
             config.protocol = l.wire;
         }
+        let tls = match (&identity, line.as_ref().and_then(|l| l.cert.clone())) {
+            (Some(id), Some(plugin_cert)) => {
+                Some(super::mtls::client_config(id, plugin_cert).map_err(|e| {
+                    PluginError::Incompatible {
+                        name: name.clone(),
+                        why: format!("TLS configuration: {e}"),
+                    }
+                })?)
+            }
+            (Some(_), None) => {
+                return Err(PluginError::Incompatible {
+                    name,
+                    why: "the plugin listens on TCP without mTLS although the host asked for it \
+                          (refusing plaintext; turn mTLS off explicitly to allow it)"
+                        .into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(PluginError::Incompatible {
+                    name,
+                    why: "the plugin requires mTLS but this host has no certificate for it \
+                          (a reattaching host cannot present the original host's certificate)"
+                        .into(),
+                });
+            }
+            (None, None) => None,
+        };
         let channel = match memory {
             Some(connector) => Channel::memory(connector).build(),
-            None => Channel::builder(&url)
-                .map_err(|e| PluginError::Endpoint(e.to_string()))?
-                .build(),
+            None => {
+                let mut b =
+                    Channel::builder(&url).map_err(|e| PluginError::Endpoint(e.to_string()))?;
+                if let Some(t) = tls {
+                    b = b.tls(Arc::new(t));
+                }
+                b.build()
+            }
         };
         let client = Client::with_config(channel, config);
         let handshake = cp::HandshakeServiceClient::new(client.clone());
@@ -440,6 +505,7 @@ impl PluginClient {
             start_timeout: Duration::from_secs(10),
             grace: Duration::from_secs(5),
             config: ClientConfig::default(),
+            mtls: true,
         }
     }
 

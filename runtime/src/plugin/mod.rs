@@ -5,6 +5,7 @@
 
 pub mod handshake;
 pub mod host;
+pub mod mtls;
 pub mod serve;
 mod set;
 

@@ -419,7 +419,25 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
 
     let shutdown = Arc::new(Notify::new());
     let (http, services) = plugin_http(&config, app_version, health.clone(), shutdown.clone());
-    let server = Server::new(http).bind(&address).await?;
+    // Over TCP with a host certificate in the environment: mutual TLS, each side trusting
+    // only the other's one-time certificate.
+    let mut server = Server::new(http);
+    let mut cert = None;
+    if launched && !address.starts_with("unix:") {
+        if let Ok(encoded) = std::env::var(super::mtls::ENV_HOST_CERT) {
+            let host_cert =
+                crate::protocol::status::decode_base64_lenient(&encoded).ok_or_else(|| {
+                    ServeError::Environment(format!("{} is not base64", super::mtls::ENV_HOST_CERT))
+                })?;
+            let identity = super::mtls::Identity::generate("connect-plugin plugin")
+                .map_err(|e| ServeError::Environment(format!("making a certificate: {e}")))?;
+            let config = super::mtls::server_config(&identity, host_cert)
+                .map_err(|e| ServeError::Environment(format!("TLS configuration: {e}")))?;
+            server = server.tls(config);
+            cert = Some(identity.cert_der().to_vec());
+        }
+    }
+    let server = server.bind(&address).await?;
     let (network, addr) = match server.local_addr() {
         ListenAddr::Tcp(a) => (Network::Tcp, a.to_string()),
         ListenAddr::Unix(p) => (Network::Unix, p.display().to_string()),
@@ -432,7 +450,7 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
             network,
             address: addr,
             wire: Protocol::Connect,
-            cert: None,
+            cert,
         };
         let mut out = std::io::stdout().lock();
         writeln!(out, "{line}")?;

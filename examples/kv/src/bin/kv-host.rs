@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use connect_plugin::Streaming;
 use connect_plugin::plugin::{Network, PluginClient};
 use connect_plugin::rpc::Request;
-use connect_plugin::Streaming;
 use futures::StreamExt;
 use kv::pb::{self, KvService, KvServicePlugin};
 
@@ -30,7 +30,10 @@ fn plugin_path(explicit: Option<PathBuf>) -> Result<PathBuf, Error> {
     }
     if let Ok(cargo) = std::env::var("CARGO") {
         println!("building kv-plugin ...");
-        let release = here.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "release");
+        let release = here
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n == "release");
         let mut cmd = std::process::Command::new(cargo);
         cmd.args(["build", "--quiet", "-p", "kv", "--bin", "kv-plugin"]);
         if release {
@@ -40,13 +43,19 @@ fn plugin_path(explicit: Option<PathBuf>) -> Result<PathBuf, Error> {
             return Ok(beside);
         }
     }
-    Err(format!("cannot find {}: build it with `cargo build -p kv`", beside.display()).into())
+    Err(format!(
+        "cannot find {}: build it with `cargo build -p kv`",
+        beside.display()
+    )
+    .into())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let mut args = std::env::args().skip(1);
     let mut explicit = None;
@@ -60,7 +69,10 @@ async fn main() -> Result<(), Error> {
             // kill the host and check the plugin goes too).
             "--hold" => hold = true,
             other => {
-                return Err(format!("unknown argument {other}; usage: kv-host [--plugin PATH] [--tcp] [--hold]").into())
+                return Err(format!(
+                    "unknown argument {other}; usage: kv-host [--plugin PATH] [--tcp] [--hold]"
+                )
+                .into());
             }
         }
     }
@@ -72,11 +84,18 @@ async fn main() -> Result<(), Error> {
         .network(network)
         .start()
         .await?;
-    let line = plugin.handshake_line().map(ToString::to_string).unwrap_or_default();
+    let line = plugin
+        .handshake_line()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     println!("handshake line: {line}");
     println!(
         "plugins served: {:?} (protocol version {})",
-        plugin.plugins().iter().map(|p| format!("{} {} {}", p.name, p.service_name, p.version)).collect::<Vec<_>>(),
+        plugin
+            .plugins()
+            .iter()
+            .map(|p| format!("{} {} {}", p.name, p.service_name, p.version))
+            .collect::<Vec<_>>(),
         plugin.app_version()
     );
     let kv: Arc<dyn KvService> = plugin.dispense::<KvServicePlugin>()?;
@@ -86,25 +105,70 @@ async fn main() -> Result<(), Error> {
     }
 
     let mut watch = kv
-        .watch(pb::WatchRequest { prefix: "greeting/".into() }.into())
+        .watch(
+            pb::WatchRequest {
+                prefix: "greeting/".into(),
+            }
+            .into(),
+        )
         .await?
         .into_inner();
     println!("watching keys under greeting/");
 
-    let put = |key: &str, value: &str| pb::PutRequest { key: key.into(), value: value.to_owned().into_bytes().into() };
+    let put = |key: &str, value: &str| pb::PutRequest {
+        key: key.into(),
+        value: value.to_owned().into_bytes().into(),
+    };
     kv.put(put("greeting/en", "hello").into()).await?;
     kv.put(put("greeting/fr", "bonjour").into()).await?;
-    let previous = kv.put(put("greeting/en", "hi").into()).await?.into_inner().previous;
-    println!("put greeting/en, greeting/fr, greeting/en again (previous: {:?})", previous.map(|p| String::from_utf8_lossy(&p).into_owned()));
+    let previous = kv
+        .put(put("greeting/en", "hi").into())
+        .await?
+        .into_inner()
+        .previous;
+    println!(
+        "put greeting/en, greeting/fr, greeting/en again (previous: {:?})",
+        previous.map(|p| String::from_utf8_lossy(&p).into_owned())
+    );
 
-    let got = kv.get(pb::GetRequest { key: "greeting/en".into() }.into()).await?.into_inner();
-    println!("get greeting/en = {:?}", String::from_utf8_lossy(&got.value));
+    let got = kv
+        .get(
+            pb::GetRequest {
+                key: "greeting/en".into(),
+            }
+            .into(),
+        )
+        .await?
+        .into_inner();
+    println!(
+        "get greeting/en = {:?}",
+        String::from_utf8_lossy(&got.value)
+    );
 
-    let deleted = kv.delete(pb::DeleteRequest { key: "greeting/fr".into() }.into()).await?.into_inner();
+    let deleted = kv
+        .delete(
+            pb::DeleteRequest {
+                key: "greeting/fr".into(),
+            }
+            .into(),
+        )
+        .await?
+        .into_inner();
     println!("delete greeting/fr: existed={}", deleted.existed);
-    match kv.get(pb::GetRequest { key: "greeting/fr".into() }.into()).await {
+    match kv
+        .get(
+            pb::GetRequest {
+                key: "greeting/fr".into(),
+            }
+            .into(),
+        )
+        .await
+    {
         Err(e) => println!("get greeting/fr: {}: {}", e.code(), e.message()),
-        Ok(r) => println!("get greeting/fr unexpectedly found {:?}", r.into_inner().value),
+        Ok(r) => println!(
+            "get greeting/fr unexpectedly found {:?}",
+            r.into_inner().value
+        ),
     }
 
     for _ in 0..4 {
@@ -122,22 +186,53 @@ async fn main() -> Result<(), Error> {
 
     use pb::batch_request::Op;
     let ops = vec![
-        pb::BatchRequest { op: Some(Op::Put(put("count", "1"))) },
-        pb::BatchRequest { op: Some(Op::Get(pb::GetRequest { key: "count".into() })) },
-        pb::BatchRequest { op: Some(Op::Delete(pb::DeleteRequest { key: "count".into() })) },
-        pb::BatchRequest { op: Some(Op::Get(pb::GetRequest { key: "count".into() })) },
+        pb::BatchRequest {
+            op: Some(Op::Put(put("count", "1"))),
+        },
+        pb::BatchRequest {
+            op: Some(Op::Get(pb::GetRequest {
+                key: "count".into(),
+            })),
+        },
+        pb::BatchRequest {
+            op: Some(Op::Delete(pb::DeleteRequest {
+                key: "count".into(),
+            })),
+        },
+        pb::BatchRequest {
+            op: Some(Op::Get(pb::GetRequest {
+                key: "count".into(),
+            })),
+        },
     ];
-    let mut answers = kv.batch(Request::new(Streaming::from_iter(ops))).await?.into_inner();
+    let mut answers = kv
+        .batch(Request::new(Streaming::from_iter(ops)))
+        .await?
+        .into_inner();
     while let Some(a) = answers.message().await? {
-        println!("batch: {:?}{}", a.result, if a.error.is_empty() { String::new() } else { format!(" error: {}", a.error) });
+        println!(
+            "batch: {:?}{}",
+            a.result,
+            if a.error.is_empty() {
+                String::new()
+            } else {
+                format!(" error: {}", a.error)
+            }
+        );
     }
 
     let health = plugin.health().await?;
     println!(
         "plugin health: {:?}",
-        connect_plugin::pb::connectplugin::v1::HealthState::try_from(health.state).unwrap_or_default()
+        connect_plugin::pb::connectplugin::v1::HealthState::try_from(health.state)
+            .unwrap_or_default()
     );
     let status = plugin.kill().await;
-    println!("plugin stopped: {}", status.map(|s| s.to_string()).unwrap_or_else(|| "not ours".into()));
+    println!(
+        "plugin stopped: {}",
+        status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "not ours".into())
+    );
     Ok(())
 }

@@ -13,7 +13,9 @@ async fn main() {
     tracing_subscriber::fmt()
         .json()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let plugins = match PluginSet::new().with::<KvServicePlugin>(Arc::new(KvStore::default())) {
         Ok(p) => p,
