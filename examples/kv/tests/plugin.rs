@@ -618,3 +618,73 @@ impl ClientFor for KvServicePlugin {
         <KvServicePlugin as connect_plugin::Plugin>::client(client)
     }
 }
+
+#[tokio::test]
+async fn the_restart_policy_brings_a_killed_plugin_back() {
+    use connect_plugin::plugin::RestartPolicy;
+    let plugin = PluginClient::builder(kv::cookie())
+        .command(PLUGIN)
+        .restart(RestartPolicy {
+            max_restarts: 3,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(1),
+        })
+        .start()
+        .await
+        .unwrap();
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    kv.put(put("before", "1").into()).await.unwrap();
+    let first = plugin.pid().unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-9", &first.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    // The service dispensed before the crash works again once the plugin is back (a new
+    // process: the in-memory data is gone). Bounded wait for the restart.
+    let started = Instant::now();
+    loop {
+        match kv.put(put("after", "2").into()).await {
+            Ok(_) => break,
+            Err(e) => assert_eq!(e.code(), Code::Unavailable, "{e}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no restart within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(plugin.restarts(), 1);
+    let second = plugin.pid().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(
+        kv.get(get("before").into()).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    assert_eq!(
+        &kv.get(get("after").into())
+            .await
+            .unwrap()
+            .into_inner()
+            .value[..],
+        b"2"
+    );
+    assert!(plugin.health().await.is_ok());
+    let status = plugin.kill().await.expect("the current process");
+    assert!(status.success(), "{status}");
+    assert!(wait_gone(second, Duration::from_secs(5)).await.is_some());
+}
+
+#[tokio::test]
+async fn dropping_the_client_leaves_no_orphan() {
+    let plugin = launch(Network::Unix).await;
+    let pid = plugin.pid().unwrap();
+    drop(plugin);
+    assert!(
+        wait_gone(pid, Duration::from_secs(5)).await.is_some(),
+        "plugin {pid} outlived its client"
+    );
+}

@@ -112,6 +112,7 @@ pub enum PluginError {
     },
 }
 
+#[derive(Clone)]
 enum Target {
     Launch {
         program: OsString,
@@ -124,7 +125,29 @@ enum Target {
     Direct(super::PluginSet),
 }
 
+/// When and how often a crashed plugin is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// Restarts allowed over the client's life.
+    pub max_restarts: u32,
+    /// The wait before the first restart; it doubles on each further one.
+    pub initial_backoff: Duration,
+    /// The longest wait.
+    pub max_backoff: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            max_restarts: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Builds a [`PluginClient`].
+#[derive(Clone)]
 pub struct PluginClientBuilder {
     target: Option<Target>,
     name: Option<String>,
@@ -136,6 +159,7 @@ pub struct PluginClientBuilder {
     grace: Duration,
     config: ClientConfig,
     mtls: bool,
+    restart: Option<RestartPolicy>,
 }
 
 impl std::fmt::Debug for PluginClientBuilder {
@@ -224,6 +248,14 @@ impl PluginClientBuilder {
         self
     }
 
+    /// Restarts a launched plugin that exits on its own (crashes, is killed), with
+    /// exponential backoff, and handshakes again; services dispensed before the crash work
+    /// again once it is back.
+    pub fn restart(mut self, policy: RestartPolicy) -> Self {
+        self.restart = Some(policy);
+        self
+    }
+
     /// Mutual TLS for launched plugins over TCP: on by default (a one-time certificate on
     /// each side, each trusting only the other's). `false` makes TCP plaintext, which any
     /// local process could then call.
@@ -253,6 +285,48 @@ impl PluginClientBuilder {
 
     /// Launches or connects, then handshakes.
     pub async fn start(self) -> Result<PluginClient, PluginError> {
+        let Some(policy) = self.restart else {
+            return self.start_once().await;
+        };
+        if !matches!(self.target, Some(Target::Launch { .. })) {
+            return self.start_once().await;
+        }
+        let mut again = self.clone();
+        again.restart = None;
+        let first = again.clone().start_once().await?;
+        let current = Arc::new(std::sync::RwLock::new(first.client.clone()));
+        let pid = Arc::new(std::sync::atomic::AtomicU32::new(first.pid().unwrap_or(0)));
+        let (connector, _) = crate::transport::memory_link();
+        let client = Client::with_config(
+            Channel::memory(connector).build(),
+            first.client.config().clone(),
+        )
+        .with_interceptor(Follow(current.clone()));
+        let (stop_tx, stop_rx) = tokio::sync::mpsc::channel(1);
+        let restarts = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let outer = PluginClient {
+            name: first.name.clone(),
+            client,
+            plugins: first.plugins.clone(),
+            app_version: first.app_version,
+            requested: first.requested.clone(),
+            line: first.line.clone(),
+            process: None,
+            direct: None,
+            grace: first.grace,
+            supervisor: Some(Supervisor {
+                stop: stop_tx,
+                pid: pid.clone(),
+                restarts: restarts.clone(),
+            }),
+        };
+        tokio::spawn(supervise(
+            first, again, policy, current, pid, restarts, stop_rx,
+        ));
+        Ok(outer)
+    }
+
+    async fn start_once(self) -> Result<PluginClient, PluginError> {
         let deadline = Instant::now() + self.start_timeout;
         let target = self.target.ok_or_else(|| {
             PluginError::Endpoint("no command, endpoint or handshake line given".into())
@@ -298,6 +372,7 @@ impl PluginClientBuilder {
                     process: None,
                     direct: Some(set),
                     grace: self.grace,
+                    supervisor: None,
                 });
             }
             Target::InMemory(config) => {
@@ -462,6 +537,7 @@ impl PluginClientBuilder {
             process,
             direct: None,
             grace: self.grace,
+            supervisor: None,
         })
     }
 }
@@ -477,6 +553,7 @@ pub struct PluginClient {
     process: Option<Process>,
     direct: Option<super::PluginSet>,
     grace: Duration,
+    supervisor: Option<Supervisor>,
 }
 
 impl std::fmt::Debug for PluginClient {
@@ -506,6 +583,7 @@ impl PluginClient {
             grace: Duration::from_secs(5),
             config: ClientConfig::default(),
             mtls: true,
+            restart: None,
         }
     }
 
@@ -566,9 +644,20 @@ impl PluginClient {
         &self.client
     }
 
-    /// The launched process's id.
+    /// The launched process's id (the current one, after restarts).
     pub fn pid(&self) -> Option<u32> {
+        if let Some(s) = &self.supervisor {
+            let pid = s.pid.load(std::sync::atomic::Ordering::SeqCst);
+            return (pid != 0).then_some(pid);
+        }
         self.process.as_ref().and_then(|p| p.child.id())
+    }
+
+    /// How many times the restart policy has restarted the plugin.
+    pub fn restarts(&self) -> u32 {
+        self.supervisor
+            .as_ref()
+            .map_or(0, |s| s.restarts.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// The plugin's health (`PluginControl.GetHealth`; direct plugins are healthy).
@@ -590,6 +679,13 @@ impl PluginClient {
     pub async fn kill(mut self) -> Option<ExitStatus> {
         if self.direct.is_some() {
             return None;
+        }
+        if let Some(s) = self.supervisor.take() {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            if s.stop.send(reply).await.is_err() {
+                return None;
+            }
+            return answer.await.ok().flatten();
         }
         let grace = self.grace;
         let control = cp::PluginControlClient::new(self.client.clone());
@@ -618,6 +714,95 @@ impl PluginClient {
                 })
                 .await,
         )
+    }
+}
+
+/// Sends every call through the client of the plugin's current process.
+struct Follow(Arc<std::sync::RwLock<Client>>);
+
+impl crate::rpc::Interceptor for Follow {
+    fn intercept_client<'a>(
+        &'a self,
+        call: crate::rpc::ClientCall,
+        _next: crate::rpc::ClientNext<'a>,
+    ) -> futures_util::future::BoxFuture<'a, Result<crate::rpc::ClientOutput, Status>> {
+        let client = self
+            .0
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        Box::pin(async move { client.run(call).await })
+    }
+}
+
+/// The handle of a supervised plugin; dropping it stops the supervisor (and the plugin).
+struct Supervisor {
+    stop: tokio::sync::mpsc::Sender<tokio::sync::oneshot::Sender<Option<ExitStatus>>>,
+    pid: Arc<std::sync::atomic::AtomicU32>,
+    restarts: Arc<std::sync::atomic::AtomicU32>,
+}
+
+/// Owns the plugin process: restarts it when it exits on its own, stops it when asked.
+async fn supervise(
+    mut inner: PluginClient,
+    builder: PluginClientBuilder,
+    policy: RestartPolicy,
+    current: Arc<std::sync::RwLock<Client>>,
+    pid: Arc<std::sync::atomic::AtomicU32>,
+    restarts: Arc<std::sync::atomic::AtomicU32>,
+    mut stop: tokio::sync::mpsc::Receiver<tokio::sync::oneshot::Sender<Option<ExitStatus>>>,
+) {
+    use std::sync::atomic::Ordering;
+    let mut backoff = policy.initial_backoff;
+    loop {
+        let exited = async {
+            match inner.process.as_mut() {
+                Some(p) => p.child.wait().await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            reply = stop.recv() => {
+                let status = inner.kill().await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(status);
+                }
+                return;
+            }
+            status = exited => {
+                let done = restarts.load(Ordering::SeqCst);
+                tracing::warn!(plugin = %inner.name, ?status, restarts = done, "the plugin exited on its own");
+                if done >= policy.max_restarts {
+                    tracing::error!(plugin = %inner.name, "restart limit reached; the plugin stays down");
+                    inner.process = None;
+                    continue;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    reply = stop.recv() => {
+                        if let Some(reply) = reply {
+                            let _ = reply.send(None);
+                        }
+                        return;
+                    }
+                }
+                backoff = (backoff * 2).min(policy.max_backoff);
+                restarts.fetch_add(1, Ordering::SeqCst);
+                match builder.clone().start_once().await {
+                    Ok(next) => {
+                        if let Ok(mut c) = current.write() {
+                            *c = next.client.clone();
+                        }
+                        pid.store(next.pid().unwrap_or(0), Ordering::SeqCst);
+                        tracing::info!(plugin = %next.name, pid = next.pid(), "plugin restarted");
+                        inner = next;
+                    }
+                    Err(e) => {
+                        tracing::error!(plugin = %inner.name, error = %e, "restarting the plugin failed");
+                    }
+                }
+            }
+        }
     }
 }
 

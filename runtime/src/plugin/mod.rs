@@ -10,7 +10,7 @@ pub mod serve;
 mod set;
 
 pub use handshake::{HandshakeLine, MagicCookie, Network};
-pub use host::{PluginClient, PluginClientBuilder, PluginError};
+pub use host::{PluginClient, PluginClientBuilder, PluginError, RestartPolicy};
 pub use serve::{PluginHealth, ServeConfig, ServeError, serve, serve_main, serve_with};
 pub use set::{PluginSet, PluginSetError};
 

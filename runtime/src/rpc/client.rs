@@ -130,7 +130,7 @@ impl Client {
         self.inner.transport.config.codec
     }
 
-    async fn run(&self, call: ClientCall) -> Result<ClientOutput, Status> {
+    pub(crate) async fn run(&self, call: ClientCall) -> Result<ClientOutput, Status> {
         ClientNext::new(&self.inner.interceptors, &self.inner.transport)
             .run(call)
             .await
