@@ -615,7 +615,11 @@ async fn graceful_shutdown_finishes_calls_in_flight_then_cancels() {
     // The idle connection and the finished call must not hold shutdown to its grace period.
     let t = std::time::Instant::now();
     server.shutdown(Duration::from_secs(5)).await;
-    assert!(t.elapsed() < Duration::from_secs(2), "shutdown took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
     assert_eq!(call.await.unwrap().unwrap().get_ref().message, "slow");
     // Nothing listens any more.
     let fresh = client(&url, Protocol::Connect, Codec::Proto, HttpVersion::Http2);
