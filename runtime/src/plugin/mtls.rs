@@ -77,16 +77,14 @@ pub fn server_config(own: &Identity, host_cert: Vec<u8>) -> Result<rustls::Serve
 /// The host's client configuration: its certificate, and only `plugin_cert` is trusted.
 pub fn client_config(own: &Identity, plugin_cert: Vec<u8>) -> Result<rustls::ClientConfig, Error> {
     let provider = provider();
-    Ok(
-        rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Pinned {
-                cert: CertificateDer::from(plugin_cert),
-                provider,
-            }))
-            .with_client_auth_cert(vec![own.cert.clone()], own.key())?,
-    )
+    rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned {
+            cert: CertificateDer::from(plugin_cert),
+            provider,
+        }))
+        .with_client_auth_cert(vec![own.cert.clone()], own.key())
 }
 
 /// Trusts exactly one certificate (and still checks the handshake signatures with it).
