@@ -190,8 +190,7 @@ fn run(request: &CodeGeneratorRequest) -> Result<Vec<File>, String> {
     }
     // Packages are independent: format them on a few threads (syn and prettyplease dominate
     // the time), keeping the request's order so the output stays deterministic.
-    let packages: Vec<(String, (Vec<String>, Vec<model::Service>))> =
-        packages.into_iter().collect();
+    let packages: Vec<Package> = packages.into_iter().collect();
     let rendered = render_all(&packages, &types, &opts)?;
     let mut files = Vec::new();
     for ((package, _), content) in packages.iter().zip(rendered) {
