@@ -688,3 +688,40 @@ async fn dropping_the_client_leaves_no_orphan() {
         "plugin {pid} outlived its client"
     );
 }
+
+#[tokio::test]
+async fn a_plugin_killed_mid_call_fails_the_call_with_unavailable() {
+    let plugin = launch(Network::Unix).await;
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    kv.put(put("k", "v").into()).await.unwrap();
+    let pid = plugin.pid().unwrap().to_string();
+    // Frozen, the plugin cannot answer: the call is surely in flight when it is killed.
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut call = Box::pin(kv.get(get("k").into()));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), &mut call)
+            .await
+            .is_err(),
+        "a frozen plugin answered"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(5), call)
+        .await
+        .expect("the call ends promptly, it does not hang")
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
