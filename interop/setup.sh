@@ -3,8 +3,9 @@
 #   interop/node    connect-es (npm ci from the committed package-lock.json)
 #   interop/python  connectrpc for Python (venv from requirements.txt)
 # and runs `buf generate` (local plugins only) on ../shared/interop/proto, the
-# contract beside the repository. Idempotent: each step is redone only when its
-# inputs changed, so a second run takes well under a second.
+# contract beside the repository, and on the repository's own protos for the KV
+# plugin written in JavaScript (interop/node/kv-plugin.mjs). Idempotent: each step
+# is redone only when its inputs changed, so a second run takes well under a second.
 #
 # Usage: interop/setup.sh [--force]
 # Needs: node >= 20 with npm, python3 >= 3.10, and reach of the npm registry
@@ -83,6 +84,23 @@ else
   "$buf" generate "$proto" --template interop/node/buf.gen.yaml
   "$buf" generate "$proto" --template interop/python/buf.gen.yaml
   echo "$gen_digest" >"$stamps/gen"
+fi
+
+# --- Generated code of the JavaScript KV plugin -----------------------------
+# kv.v1 (examples/kv/proto), connectplugin.v1 and grpc.health.v1 (proto/) into
+# interop/node/gen/plugin, for interop/node/kv-plugin.mjs and
+# examples/kv/tests/polyglot.rs. After the step above: its `clean` empties
+# interop/node/gen, so this one also reruns whenever that one did.
+plugin_digest="$(digest examples/kv/proto/kv/v1/*.proto proto/connectplugin/v1/*.proto \
+  proto/grpc/health/v1/*.proto buf.yaml examples/kv/buf.yaml \
+  interop/node/buf.gen.plugin.yaml "$stamps/node" "$stamps/gen")"
+if up_to_date plugin "$plugin_digest" && [[ -f interop/node/gen/plugin/kv/v1/kv_pb.js \
+  && -f interop/node/gen/plugin/connectplugin/v1/handshake_pb.js ]]; then
+  :
+else
+  say "buf generate (the JavaScript KV plugin: examples/kv/proto, proto)"
+  "$buf" generate --template interop/node/buf.gen.plugin.yaml
+  echo "$plugin_digest" >"$stamps/plugin"
 fi
 
 say "ready (node $(node --version), $("$venv/bin/python" --version), buf $("$buf" --version))"
