@@ -387,6 +387,15 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
     if !launched && listen.is_none() {
         return Err(ServeError::NotLaunched(config.cookie.key.clone()));
     }
+    // A plugin binary with nothing to dispense is a mistake, not a plugin.
+    if config.versions.is_empty() {
+        return Err(ServeError::Environment("no plugin set to serve".into()));
+    }
+    if let Some((v, _)) = config.versions.iter().find(|(_, set)| set.is_empty()) {
+        return Err(ServeError::Environment(format!(
+            "the plugin set of protocol version {v} is empty"
+        )));
+    }
     let ours: Vec<u32> = config.versions.keys().copied().collect();
     let (app_version, address) = if launched && listen.is_none() {
         let host = parse_versions(&std::env::var(ENV_APP_VERSIONS).unwrap_or_default())
@@ -544,5 +553,48 @@ pub async fn serve_main(config: ServeConfig) {
     if let Err(e) = serve(config).await {
         eprintln!("{e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_empty_plugin_set_is_refused() {
+        let mut config = ServeConfig::new(
+            MagicCookie::new("CP_TEST_COOKIE_UNSET", "x"),
+            PluginSet::new(),
+        );
+        config.listen = Some("127.0.0.1:0".into());
+        let err = serve(config).await.unwrap_err();
+        assert!(
+            err.to_string().contains("protocol version 1 is empty"),
+            "{err}"
+        );
+        let mut none = ServeConfig::versioned(
+            MagicCookie::new("CP_TEST_COOKIE_UNSET", "x"),
+            BTreeMap::new(),
+        );
+        none.listen = Some("127.0.0.1:0".into());
+        assert!(
+            serve(none)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("no plugin set")
+        );
+    }
+
+    #[tokio::test]
+    async fn started_by_hand_without_an_address_it_is_not_launched() {
+        let config = ServeConfig::new(
+            MagicCookie::new("CP_TEST_COOKIE_UNSET", "x"),
+            PluginSet::new(),
+        );
+        assert!(matches!(
+            serve(config).await,
+            Err(ServeError::NotLaunched(_))
+        ));
     }
 }

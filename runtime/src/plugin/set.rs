@@ -114,3 +114,50 @@ impl PluginSet {
             .fold(Router::new(), |acc, (_, r)| acc.merge(r.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::connectplugin::v1 as cp;
+    use crate::protocol::Status;
+    use crate::rpc::{Request, Response};
+
+    struct Control;
+
+    #[crate::async_trait]
+    impl cp::PluginControl for Control {
+        async fn get_health(
+            &self,
+            _: Request<cp::GetHealthRequest>,
+        ) -> Result<Response<cp::GetHealthResponse>, Status> {
+            Ok(Response::new(cp::GetHealthResponse::default()))
+        }
+        async fn shutdown(
+            &self,
+            _: Request<cp::ShutdownRequest>,
+        ) -> Result<Response<cp::ShutdownResponse>, Status> {
+            Ok(Response::new(cp::ShutdownResponse::default()))
+        }
+    }
+
+    #[test]
+    fn duplicates_are_refused_and_implementations_kept() {
+        let set = PluginSet::new()
+            .with::<cp::PluginControlPlugin>(Arc::new(Control))
+            .unwrap();
+        assert_eq!(set.infos().count(), 1);
+        assert!(set.implementation::<cp::PluginControlPlugin>().is_some());
+        assert!(set.implementation::<cp::HandshakeServicePlugin>().is_none());
+        let err = set
+            .clone()
+            .with::<cp::PluginControlPlugin>(Arc::new(Control))
+            .unwrap_err();
+        assert_eq!(err, PluginSetError::DuplicateName("plugin_control".into()));
+        assert!(
+            set.router()
+                .paths()
+                .all(|p| p.starts_with("/connectplugin.v1.PluginControl/"))
+        );
+        assert!(PluginSet::new().is_empty());
+    }
+}
