@@ -703,13 +703,30 @@ async fn a_plugin_killed_mid_call_fails_the_call_with_unavailable() {
             .unwrap()
             .success()
     );
+    // `kill` returns once the signal is queued; wait until every thread has stopped.
+    let frozen = |pid: &str| {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|tasks| {
+                tasks.flatten().all(|t| {
+                    std::fs::read_to_string(t.path().join("stat"))
+                        .map(|s| s.split(") ").nth(1).is_some_and(|r| r.starts_with('T')))
+                        .unwrap_or(false)
+                })
+            })
+            .unwrap_or(false)
+    };
+    let waited = Instant::now();
+    while !frozen(&pid) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(5),
+            "the plugin did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let mut call = Box::pin(kv.get(get("k").into()));
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), &mut call)
-            .await
-            .is_err(),
-        "a frozen plugin answered"
-    );
+    if let Ok(early) = tokio::time::timeout(Duration::from_millis(200), &mut call).await {
+        panic!("a frozen plugin answered: {early:?}");
+    }
     assert!(
         Command::new("kill")
             .args(["-KILL", &pid])
