@@ -56,10 +56,12 @@ impl Codec {
     pub fn encode<M: Message>(self, message: &M, dst: &mut BytesMut) -> Result<(), Status> {
         match self {
             Codec::Proto => {
+                // `Message::encode` would compute `encoded_len` a second time only to check
+                // the capacity reserved here (and a `BytesMut` grows anyway), so this writes
+                // with `encode_raw` straight after the one reservation.
                 dst.reserve(message.encoded_len());
-                message
-                    .encode(dst)
-                    .map_err(|e| Status::internal(format!("encoding message: {e}")))
+                message.encode_raw(dst);
+                Ok(())
             }
             Codec::Json => serde_json::to_writer(dst.writer(), message)
                 .map_err(|e| Status::internal(format!("encoding JSON message: {e}"))),
@@ -68,9 +70,15 @@ impl Codec {
 
     /// Encodes `message` into a new buffer.
     pub fn encode_to_bytes<M: Message>(self, message: &M) -> Result<Bytes, Status> {
-        let mut buf = BytesMut::new();
-        self.encode(message, &mut buf)?;
-        Ok(buf.freeze())
+        match self {
+            // One allocation of the exact size, `encoded_len` computed once.
+            Codec::Proto => Ok(Bytes::from(message.encode_to_vec())),
+            Codec::Json => {
+                let mut buf = BytesMut::new();
+                self.encode(message, &mut buf)?;
+                Ok(buf.freeze())
+            }
+        }
     }
 
     /// Decodes a message; malformed input is `invalid_argument`.

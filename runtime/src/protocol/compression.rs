@@ -31,6 +31,16 @@ impl Encoding {
         }
     }
 
+    /// The encoding's name as a header value.
+    pub fn header_value(self) -> http::HeaderValue {
+        const IDENTITY: http::HeaderValue = http::HeaderValue::from_static("identity");
+        const GZIP: http::HeaderValue = http::HeaderValue::from_static("gzip");
+        match self {
+            Encoding::Identity => IDENTITY,
+            Encoding::Gzip => GZIP,
+        }
+    }
+
     /// Parses an encoding name; `None` for encodings this runtime does not support.
     pub fn from_name(name: &str) -> Option<Encoding> {
         let name = name.trim();
@@ -46,6 +56,12 @@ impl Encoding {
     /// Picks the response encoding from an `Accept-Encoding`-style list: gzip when the peer
     /// accepts it, else identity.
     pub fn negotiate(accept: &str) -> Encoding {
+        // Fast path: what this runtime's clients (and most others) send, or nothing.
+        match accept {
+            ACCEPT_ENCODING => return Encoding::Gzip,
+            "" => return Encoding::Identity,
+            _ => {}
+        }
         let accepts_gzip = accept.split(',').any(|item| {
             let mut parts = item.split(';');
             let name = parts.next().unwrap_or("").trim();

@@ -11,16 +11,20 @@ use super::codec::Codec;
 use super::compression::Encoding;
 use super::status::{BASE64_ANY_PAD, ErrorDetail, Status, decode_base64_lenient};
 
+// Header names are `HeaderName` constants (`from_static` is `const`), so map look-ups hash
+// them directly instead of parsing a `&str` on every call.
+
 /// `Connect-Protocol-Version` header.
-pub const PROTOCOL_VERSION_HEADER: &str = "connect-protocol-version";
+pub const PROTOCOL_VERSION_HEADER: HeaderName = HeaderName::from_static("connect-protocol-version");
 /// The protocol version this runtime speaks.
 pub const PROTOCOL_VERSION: &str = "1";
 /// `Connect-Timeout-Ms` header.
-pub const TIMEOUT_HEADER: &str = "connect-timeout-ms";
+pub const TIMEOUT_HEADER: HeaderName = HeaderName::from_static("connect-timeout-ms");
 /// Streaming: the message encoding header.
-pub const STREAM_ENCODING_HEADER: &str = "connect-content-encoding";
+pub const STREAM_ENCODING_HEADER: HeaderName = HeaderName::from_static("connect-content-encoding");
 /// Streaming: the accepted message encodings header.
-pub const STREAM_ACCEPT_ENCODING_HEADER: &str = "connect-accept-encoding";
+pub const STREAM_ACCEPT_ENCODING_HEADER: HeaderName =
+    HeaderName::from_static("connect-accept-encoding");
 /// Prefix under which unary responses carry trailers as headers.
 pub const TRAILER_PREFIX: &str = "trailer-";
 
@@ -28,7 +32,7 @@ pub const TRAILER_PREFIX: &str = "trailer-";
 /// with an optional `charset=utf-8`).
 pub fn unary_codec(content_type: &str) -> Option<Codec> {
     let (base, params) = split_params(content_type);
-    let sub = base.strip_prefix("application/")?;
+    let sub = strip_prefix_ignore_case(base, "application/")?;
     let codec = Codec::from_name(sub)?;
     if codec == Codec::Json && !charset_ok(params) {
         return None;
@@ -39,28 +43,46 @@ pub fn unary_codec(content_type: &str) -> Option<Codec> {
 /// The codec of a streaming content type (`application/connect+proto|json`).
 pub fn stream_codec(content_type: &str) -> Option<Codec> {
     let (base, _) = split_params(content_type);
-    Codec::from_name(base.strip_prefix("application/connect+")?)
+    Codec::from_name(strip_prefix_ignore_case(base, "application/connect+")?)
 }
 
 /// The content type of a unary message.
 pub fn unary_content_type(codec: Codec) -> HeaderValue {
-    HeaderValue::from_static(match codec {
-        Codec::Proto => "application/proto",
-        Codec::Json => "application/json",
-    })
+    const PROTO: HeaderValue = HeaderValue::from_static("application/proto");
+    const JSON: HeaderValue = HeaderValue::from_static("application/json");
+    match codec {
+        Codec::Proto => PROTO,
+        Codec::Json => JSON,
+    }
 }
 
 /// The content type of a stream.
 pub fn stream_content_type(codec: Codec) -> HeaderValue {
-    HeaderValue::from_static(match codec {
-        Codec::Proto => "application/connect+proto",
-        Codec::Json => "application/connect+json",
-    })
+    const PROTO: HeaderValue = HeaderValue::from_static("application/connect+proto");
+    const JSON: HeaderValue = HeaderValue::from_static("application/connect+json");
+    match codec {
+        Codec::Proto => PROTO,
+        Codec::Json => JSON,
+    }
 }
 
-pub(crate) fn split_params(content_type: &str) -> (String, &str) {
+/// Splits a content type into its trimmed base (case preserved: compare it with
+/// [`strip_prefix_ignore_case`]) and its parameters. Allocation-free.
+pub(crate) fn split_params(content_type: &str) -> (&str, &str) {
     let (base, params) = content_type.split_once(';').unwrap_or((content_type, ""));
-    (base.trim().to_ascii_lowercase(), params)
+    (base.trim(), params)
+}
+
+/// `s` without `prefix`, comparing ASCII case-insensitively.
+pub(crate) fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let n = prefix.len();
+    let head = s.as_bytes().get(..n)?;
+    if head.eq_ignore_ascii_case(prefix.as_bytes()) {
+        // The matched bytes are ASCII (the prefix is), so `n` is a char boundary.
+        s.get(n..)
+    } else {
+        None
+    }
 }
 
 fn charset_ok(params: &str) -> bool {
@@ -334,6 +356,16 @@ mod tests {
         assert_eq!(unary_codec("application/xml"), None);
         assert_eq!(stream_codec("application/connect+json"), Some(Codec::Json));
         assert_eq!(stream_codec("application/proto"), None);
+        // Case-insensitive, whitespace around the base ignored, no panic on non-ASCII.
+        assert_eq!(unary_codec(" Application/PROTO ;x=y"), Some(Codec::Proto));
+        assert_eq!(
+            unary_codec("APPLICATION/JSON; Charset=\"UTF-8\""),
+            Some(Codec::Json)
+        );
+        assert_eq!(stream_codec("Application/Connect+Json"), Some(Codec::Json));
+        assert_eq!(unary_codec("applicatioé/proto"), None);
+        assert_eq!(unary_codec("é"), None);
+        assert_eq!(stream_codec(""), None);
     }
 
     #[test]

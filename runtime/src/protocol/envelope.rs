@@ -45,10 +45,31 @@ pub fn encode_envelope(flags: u8, payload: &[u8], dst: &mut BytesMut) {
     dst.put_slice(payload);
 }
 
+/// The frame that `chunk` consists of, when it is exactly one complete frame whose payload is
+/// within `max_message_size` (the usual shape of a unary message); otherwise the chunk back,
+/// untouched, for an [`EnvelopeDecoder`].
+pub fn whole_frame(mut chunk: Bytes, max_message_size: usize) -> Result<Envelope, Bytes> {
+    let Some(prefix) = chunk.get(..PREFIX_LEN) else {
+        return Err(chunk);
+    };
+    let flags = prefix[0];
+    let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
+    if len > max_message_size || chunk.len() - PREFIX_LEN != len {
+        return Err(chunk);
+    }
+    chunk.advance(PREFIX_LEN);
+    Ok(Envelope { flags, data: chunk })
+}
+
 /// An incremental frame decoder over a byte stream that arrives in arbitrary chunks.
 #[derive(Debug)]
 pub struct EnvelopeDecoder {
-    chunks: VecDeque<Bytes>,
+    /// The oldest chunk not yet fully read; empty only when nothing is buffered. Kept out of
+    /// `rest` so that the usual case (frames read from the chunk they arrived in) neither
+    /// allocates the deque nor walks it.
+    front: Bytes,
+    /// Later chunks, in order.
+    rest: VecDeque<Bytes>,
     buffered: usize,
     max_message_size: usize,
 }
@@ -57,7 +78,8 @@ impl EnvelopeDecoder {
     /// A decoder refusing frames whose payload is longer than `max_message_size`.
     pub fn new(max_message_size: usize) -> Self {
         EnvelopeDecoder {
-            chunks: VecDeque::new(),
+            front: Bytes::new(),
+            rest: VecDeque::new(),
             buffered: 0,
             max_message_size,
         }
@@ -65,9 +87,14 @@ impl EnvelopeDecoder {
 
     /// Adds bytes read from the wire.
     pub fn push(&mut self, chunk: Bytes) {
-        if !chunk.is_empty() {
-            self.buffered += chunk.len();
-            self.chunks.push_back(chunk);
+        if chunk.is_empty() {
+            return;
+        }
+        self.buffered += chunk.len();
+        if self.front.is_empty() {
+            self.front = chunk;
+        } else {
+            self.rest.push_back(chunk);
         }
     }
 
@@ -76,13 +103,24 @@ impl EnvelopeDecoder {
         self.buffered
     }
 
+    /// Moves the next chunk to the front once the front one is used up.
+    fn refill(&mut self) {
+        if self.front.is_empty() {
+            self.front = self.rest.pop_front().unwrap_or_default();
+        }
+    }
+
     fn peek_prefix(&self) -> Option<[u8; PREFIX_LEN]> {
         if self.buffered < PREFIX_LEN {
             return None;
         }
         let mut prefix = [0u8; PREFIX_LEN];
+        if let Some(head) = self.front.get(..PREFIX_LEN) {
+            prefix.copy_from_slice(head);
+            return Some(prefix);
+        }
         let mut filled = 0;
-        for chunk in &self.chunks {
+        for chunk in std::iter::once(&self.front).chain(&self.rest) {
             let take = (PREFIX_LEN - filled).min(chunk.len());
             prefix[filled..filled + take].copy_from_slice(&chunk[..take]);
             filled += take;
@@ -93,30 +131,36 @@ impl EnvelopeDecoder {
         Some(prefix)
     }
 
-    /// Takes `n` bytes off the front; zero-copy when they lie in one chunk.
+    /// Drops `n` buffered bytes off the front (`n <= buffered`).
+    fn skip(&mut self, mut n: usize) {
+        self.buffered -= n;
+        while n > 0 && !self.front.is_empty() {
+            let step = n.min(self.front.len());
+            self.front.advance(step);
+            n -= step;
+            self.refill();
+        }
+    }
+
+    /// Takes `n` bytes off the front (`n <= buffered`); zero-copy when they lie in one
+    /// chunk, without even a reference-count update when they are all of it.
     fn take(&mut self, n: usize) -> Bytes {
         self.buffered -= n;
-        if let Some(front) = self.chunks.front_mut() {
-            if front.len() >= n {
-                let out = front.split_to(n);
-                if front.is_empty() {
-                    self.chunks.pop_front();
-                }
-                return out;
-            }
+        if self.front.len() == n {
+            let out = std::mem::take(&mut self.front);
+            self.refill();
+            return out;
+        }
+        if self.front.len() > n {
+            return self.front.split_to(n);
         }
         // All `n` bytes are already here, so this allocation is bounded by received data.
         let mut out = BytesMut::with_capacity(n);
-        while out.len() < n {
-            let Some(front) = self.chunks.front_mut() else {
-                break;
-            };
-            let want = (n - out.len()).min(front.len());
-            out.put_slice(&front[..want]);
-            front.advance(want);
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
+        while out.len() < n && !self.front.is_empty() {
+            let want = (n - out.len()).min(self.front.len());
+            out.put_slice(&self.front[..want]);
+            self.front.advance(want);
+            self.refill();
         }
         out.freeze()
     }
@@ -138,7 +182,7 @@ impl EnvelopeDecoder {
         if self.buffered < PREFIX_LEN + len {
             return Ok(None);
         }
-        self.take(PREFIX_LEN);
+        self.skip(PREFIX_LEN);
         let data = self.take(len);
         Ok(Some(Envelope { flags, data }))
     }
@@ -184,6 +228,28 @@ mod tests {
             assert_eq!(&got[0].data[..], b"hello");
             assert_eq!(got[1].flags, FLAG_END_STREAM);
         }
+    }
+
+    #[test]
+    fn whole_frames() {
+        let mut wire = BytesMut::new();
+        encode_envelope(FLAG_COMPRESSED, b"hello", &mut wire);
+        let one = wire.clone().freeze();
+        let e = whole_frame(one.clone(), 5).unwrap();
+        assert_eq!((e.flags, &e.data[..]), (FLAG_COMPRESSED, &b"hello"[..]));
+        // Over the limit, short, long, or not even a prefix: handed back as it was.
+        assert_eq!(whole_frame(one.clone(), 4).unwrap_err(), one);
+        assert!(whole_frame(one.slice(..9), 5).is_err());
+        encode_envelope(0, b"", &mut wire);
+        assert!(whole_frame(wire.freeze(), 5).is_err());
+        assert!(whole_frame(Bytes::from_static(&[0, 0, 0]), 5).is_err());
+        assert_eq!(
+            whole_frame(Bytes::from_static(&[0; 5]), 0)
+                .unwrap()
+                .data
+                .len(),
+            0
+        );
     }
 
     #[test]

@@ -96,8 +96,40 @@ pub struct ServerRequest {
     pub get_message: Option<Bytes>,
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `ACCEPTED` as a header value.
+const ACCEPTED_VALUE: HeaderValue = HeaderValue::from_static(ACCEPTED);
+
+/// What a request's content type says, parsed once and without allocating: the protocol,
+/// whether messages are enveloped, and the codec. `None` when no protocol claims it.
+/// Equivalent to trying, in this order, [`grpc_web::codec`], [`grpc::codec`],
+/// [`connect::stream_codec`] and [`connect::unary_codec`].
+pub fn classify_content_type(content_type: &str) -> Option<(Protocol, bool, Codec)> {
+    // Fast path: the exact values clients send.
+    match content_type {
+        "application/proto" => return Some((Protocol::Connect, false, Codec::Proto)),
+        "application/grpc" | "application/grpc+proto" => {
+            return Some((Protocol::Grpc, true, Codec::Proto));
+        }
+        "application/connect+proto" => return Some((Protocol::Connect, true, Codec::Proto)),
+        "application/json" => return Some((Protocol::Connect, false, Codec::Json)),
+        "application/grpc-web+proto" | "application/grpc-web" => {
+            return Some((Protocol::GrpcWeb, true, Codec::Proto));
+        }
+        _ => {}
+    }
+    if let Some(c) = grpc_web::codec(content_type) {
+        Some((Protocol::GrpcWeb, true, c))
+    } else if let Some(c) = grpc::codec(content_type) {
+        Some((Protocol::Grpc, true, c))
+    } else if let Some(c) = connect::stream_codec(content_type) {
+        Some((Protocol::Connect, true, c))
+    } else {
+        connect::unary_codec(content_type).map(|c| (Protocol::Connect, false, c))
+    }
 }
 
 fn unsupported_encoding(name: &str) -> Status {
@@ -129,7 +161,7 @@ pub fn negotiate_server(
             return Err(Rejection::MethodNotAllowed { get_allowed: false });
         }
         let response_encoding =
-            Encoding::negotiate(header_str(headers, "accept-encoding").unwrap_or(""));
+            Encoding::negotiate(header_str(headers, &ACCEPT_ENCODING).unwrap_or(""));
         let placeholder = Framing {
             protocol: Protocol::Connect,
             enveloped: false,
@@ -144,7 +176,7 @@ pub fn negotiate_server(
             request_encoding: q.encoding,
             ..placeholder
         };
-        let timeout = header_str(headers, connect::TIMEOUT_HEADER)
+        let timeout = header_str(headers, &connect::TIMEOUT_HEADER)
             .map(timeout::parse_connect_timeout)
             .transpose()
             .map_err(|e| Rejection::Status(framing, e))?;
@@ -157,46 +189,24 @@ pub fn negotiate_server(
     if method != Method::POST {
         return Err(Rejection::MethodNotAllowed { get_allowed });
     }
-    let content_type = header_str(headers, "content-type").unwrap_or("");
-    let (protocol, enveloped, codec) = if let Some(c) = grpc_web::codec(content_type) {
-        (Protocol::GrpcWeb, true, c)
-    } else if let Some(c) = grpc::codec(content_type) {
-        (Protocol::Grpc, true, c)
-    } else if let Some(c) = connect::stream_codec(content_type) {
-        if stream_type == StreamType::Unary {
-            return Err(Rejection::UnsupportedMediaType);
-        }
-        (Protocol::Connect, true, c)
-    } else if let Some(c) = connect::unary_codec(content_type) {
-        if stream_type != StreamType::Unary {
-            return Err(Rejection::UnsupportedMediaType);
-        }
-        (Protocol::Connect, false, c)
-    } else {
+    let content_type = header_str(headers, &CONTENT_TYPE).unwrap_or("");
+    let Some((protocol, enveloped, codec)) = classify_content_type(content_type) else {
         return Err(Rejection::UnsupportedMediaType);
     };
-    let (enc_header, accept_header, timeout_header) = match (protocol, enveloped) {
-        (Protocol::Connect, false) => (
-            "content-encoding",
-            "accept-encoding",
-            connect::TIMEOUT_HEADER,
-        ),
-        (Protocol::Connect, true) => (
-            connect::STREAM_ENCODING_HEADER,
-            connect::STREAM_ACCEPT_ENCODING_HEADER,
-            connect::TIMEOUT_HEADER,
-        ),
-        _ => (
-            grpc::ENCODING_HEADER,
-            grpc::ACCEPT_ENCODING_HEADER,
-            grpc::TIMEOUT_HEADER,
-        ),
+    if protocol == Protocol::Connect && enveloped == (stream_type == StreamType::Unary) {
+        // A Connect stream content type on a unary method, or the reverse.
+        return Err(Rejection::UnsupportedMediaType);
+    }
+    let (enc_header, accept_header) = encoding_header_names(protocol, enveloped);
+    let timeout_header = match protocol {
+        Protocol::Connect => connect::TIMEOUT_HEADER,
+        _ => grpc::TIMEOUT_HEADER,
     };
-    let requested = header_str(headers, enc_header).unwrap_or("identity");
+    let requested = header_str(headers, &enc_header).unwrap_or("identity");
     let request_encoding = Encoding::from_name(requested);
     let response_encoding = match request_encoding {
         Some(e) if e != Encoding::Identity => e,
-        _ => Encoding::negotiate(header_str(headers, accept_header).unwrap_or("")),
+        _ => Encoding::negotiate(header_str(headers, &accept_header).unwrap_or("")),
     };
     let mut framing = Framing {
         protocol,
@@ -210,7 +220,7 @@ pub fn negotiate_server(
         return Err(Rejection::Status(framing, unsupported_encoding(requested)));
     };
     if protocol == Protocol::Connect {
-        if let Some(v) = headers.get(connect::PROTOCOL_VERSION_HEADER) {
+        if let Some(v) = headers.get(&connect::PROTOCOL_VERSION_HEADER) {
             if v != connect::PROTOCOL_VERSION {
                 return Err(Rejection::Status(
                     framing,
@@ -221,7 +231,7 @@ pub fn negotiate_server(
             }
         }
     }
-    let timeout = header_str(headers, timeout_header)
+    let timeout = header_str(headers, &timeout_header)
         .map(|v| match protocol {
             Protocol::Connect => timeout::parse_connect_timeout(v),
             _ => timeout::parse_grpc_timeout(v),
@@ -233,6 +243,18 @@ pub fn negotiate_server(
         timeout,
         get_message: None,
     })
+}
+
+/// The names of the message-encoding and accepted-encodings headers.
+fn encoding_header_names(protocol: Protocol, enveloped: bool) -> (HeaderName, HeaderName) {
+    match (protocol, enveloped) {
+        (Protocol::Connect, false) => (CONTENT_ENCODING, ACCEPT_ENCODING),
+        (Protocol::Connect, true) => (
+            connect::STREAM_ENCODING_HEADER,
+            connect::STREAM_ACCEPT_ENCODING_HEADER,
+        ),
+        _ => (grpc::ENCODING_HEADER, grpc::ACCEPT_ENCODING_HEADER),
+    }
 }
 
 /// How a response stream ends on the wire.
@@ -260,15 +282,8 @@ impl Framing {
         self.response_content_type()
     }
 
-    fn encoding_header_names(&self) -> (&'static str, &'static str) {
-        match (self.protocol, self.enveloped) {
-            (Protocol::Connect, false) => ("content-encoding", "accept-encoding"),
-            (Protocol::Connect, true) => (
-                connect::STREAM_ENCODING_HEADER,
-                connect::STREAM_ACCEPT_ENCODING_HEADER,
-            ),
-            _ => (grpc::ENCODING_HEADER, grpc::ACCEPT_ENCODING_HEADER),
-        }
+    fn encoding_header_names(&self) -> (HeaderName, HeaderName) {
+        encoding_header_names(self.protocol, self.enveloped)
     }
 
     /// Server side: the headers of a successful (or streaming) response. For Connect unary,
@@ -282,25 +297,31 @@ impl Framing {
             Encoding::Identity
         };
         if enc_value != Encoding::Identity {
-            headers.insert(enc, HeaderValue::from_static(enc_value.name()));
+            headers.insert(enc, enc_value.header_value());
         }
-        headers.insert(accept, HeaderValue::from_static(ACCEPTED));
+        headers.insert(accept, ACCEPTED_VALUE);
     }
 
     /// Server side: how a response stream ends, with `error` or successfully.
     pub fn encode_end(&self, error: Option<&Status>, trailers: &HeaderMap) -> End {
         match self.protocol {
             Protocol::Connect => End::Frame(connect_end_frame(error, trailers)),
+            _ => self.encode_end_owned(error, trailers.clone()),
+        }
+    }
+
+    /// [`Framing::encode_end`] taking the trailers by value, which saves copying them.
+    pub fn encode_end_owned(&self, error: Option<&Status>, mut trailers: HeaderMap) -> End {
+        match self.protocol {
+            Protocol::Connect => End::Frame(connect_end_frame(error, &trailers)),
             Protocol::Grpc => {
-                let mut t = trailers.clone();
-                grpc::write_status(error, &mut t);
-                End::Trailers(t)
+                grpc::write_status(error, &mut trailers);
+                End::Trailers(trailers)
             }
             Protocol::GrpcWeb => {
-                let mut t = trailers.clone();
-                grpc::write_status(error, &mut t);
+                grpc::write_status(error, &mut trailers);
                 let mut buf = BytesMut::new();
-                grpc_web::encode_trailers(&t, &mut buf);
+                grpc_web::encode_trailers(&trailers, &mut buf);
                 End::Frame(buf.freeze())
             }
         }
@@ -317,7 +338,7 @@ impl Framing {
                     headers.append(k.clone(), v.clone());
                 }
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED));
+                headers.insert(ACCEPT_ENCODING, ACCEPTED_VALUE);
                 let status = StatusCode::from_u16(error.code().http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 (status, headers, connect::error_to_json(error))
@@ -332,10 +353,7 @@ impl Framing {
             }
             (Protocol::Grpc | Protocol::GrpcWeb, _) => {
                 headers.insert(CONTENT_TYPE, self.response_content_type());
-                headers.insert(
-                    grpc::ACCEPT_ENCODING_HEADER,
-                    HeaderValue::from_static(ACCEPTED),
-                );
+                headers.insert(grpc::ACCEPT_ENCODING_HEADER, ACCEPTED_VALUE);
                 grpc::write_status(Some(error), &mut headers);
                 (StatusCode::OK, headers, Bytes::new())
             }
@@ -374,15 +392,13 @@ impl Framing {
             Encoding::Identity
         };
         if send != Encoding::Identity {
-            headers.insert(enc, HeaderValue::from_static(send.name()));
+            headers.insert(enc, send.header_value());
         }
-        headers.insert(accept, HeaderValue::from_static(ACCEPTED));
+        headers.insert(accept, ACCEPTED_VALUE);
         match self.protocol {
             Protocol::Connect => {
-                headers.insert(
-                    connect::PROTOCOL_VERSION_HEADER,
-                    HeaderValue::from_static(connect::PROTOCOL_VERSION),
-                );
+                const VERSION: HeaderValue = HeaderValue::from_static(connect::PROTOCOL_VERSION);
+                headers.insert(connect::PROTOCOL_VERSION_HEADER, VERSION);
                 if let Some(t) = timeout {
                     if let Ok(v) = HeaderValue::from_str(&timeout::encode_connect_timeout(t)) {
                         headers.insert(connect::TIMEOUT_HEADER, v);
@@ -391,7 +407,8 @@ impl Framing {
             }
             Protocol::Grpc | Protocol::GrpcWeb => {
                 if self.protocol == Protocol::Grpc {
-                    headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
+                    const TRAILERS: HeaderValue = HeaderValue::from_static("trailers");
+                    headers.insert(http::header::TE, TRAILERS);
                 }
                 if let Some(t) = timeout {
                     if let Ok(v) = HeaderValue::from_str(&timeout::encode_grpc_timeout(t)) {
@@ -418,7 +435,7 @@ impl Framing {
         }
         if self.protocol != Protocol::Connect {
             // Trailers-only: the status is in the headers.
-            if headers.contains_key(grpc::STATUS_HEADER) {
+            if headers.contains_key(&grpc::STATUS_HEADER) {
                 return match grpc::read_status(headers) {
                     Ok(Some(e)) => Err(e),
                     Ok(None) => Err(Status::internal(
@@ -428,20 +445,26 @@ impl Framing {
                 };
             }
         }
-        let ct = header_str(headers, "content-type").unwrap_or("");
-        let codec = match (self.protocol, self.enveloped) {
-            (Protocol::Connect, false) => connect::unary_codec(ct),
-            (Protocol::Connect, true) => connect::stream_codec(ct),
-            (Protocol::Grpc, _) => grpc::codec(ct),
-            (Protocol::GrpcWeb, _) => grpc_web::codec(ct),
-        };
-        if codec != Some(self.codec) {
-            return Err(Status::internal(format!(
-                "unexpected response content type {ct:?}"
-            )));
+        // Fast path: exactly the content type this framing sends (and so expects back).
+        if headers.get(&CONTENT_TYPE) != Some(&self.response_content_type()) {
+            let ct = header_str(headers, &CONTENT_TYPE).unwrap_or("");
+            let codec = match (self.protocol, self.enveloped) {
+                (Protocol::Connect, false) => connect::unary_codec(ct),
+                (Protocol::Connect, true) => connect::stream_codec(ct),
+                (Protocol::Grpc, _) => grpc::codec(ct),
+                (Protocol::GrpcWeb, _) => grpc_web::codec(ct),
+            };
+            if codec != Some(self.codec) {
+                return Err(Status::internal(format!(
+                    "unexpected response content type {ct:?}"
+                )));
+            }
         }
         let (enc, _) = self.encoding_header_names();
-        let name = header_str(headers, enc).unwrap_or("identity");
+        let Some(value) = headers.get(&enc) else {
+            return Ok(Encoding::Identity);
+        };
+        let name = value.to_str().unwrap_or("identity");
         Encoding::from_name(name).ok_or_else(|| {
             Status::internal(format!("response uses unsupported compression {name:?}"))
         })
@@ -472,6 +495,11 @@ impl Framing {
                 Ok((st, t))
             }
         }
+    }
+
+    /// Client side: reads the final status from HTTP trailers (gRPC), without copying them.
+    pub fn trailers_status(&self, trailers: &HeaderMap) -> Result<Option<Status>, Status> {
+        grpc::read_status(trailers)
     }
 
     /// Client side: reads the final status from HTTP trailers (gRPC).
@@ -656,6 +684,67 @@ mod tests {
         ) {
             Err(Rejection::Status(_, e)) => assert_eq!(e.code(), Code::InvalidArgument),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// The old negotiation order, one protocol at a time.
+    fn classify_slowly(ct: &str) -> Option<(Protocol, bool, Codec)> {
+        if let Some(c) = grpc_web::codec(ct) {
+            Some((Protocol::GrpcWeb, true, c))
+        } else if let Some(c) = grpc::codec(ct) {
+            Some((Protocol::Grpc, true, c))
+        } else if let Some(c) = connect::stream_codec(ct) {
+            Some((Protocol::Connect, true, c))
+        } else {
+            connect::unary_codec(ct).map(|c| (Protocol::Connect, false, c))
+        }
+    }
+
+    #[test]
+    fn content_type_classification() {
+        for ct in [
+            "application/proto",
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/json;charset=latin1",
+            "application/grpc",
+            "application/grpc+proto",
+            "application/grpc+json",
+            "application/grpc-web",
+            "application/grpc-web+proto",
+            "application/grpc-web+json",
+            "application/grpc-web-text",
+            "application/connect+proto",
+            "application/connect+json",
+            "application/connect+xml",
+            "APPLICATION/GRPC-WEB+PROTO",
+            " application/Proto ; x=y",
+            "application/",
+            "text/plain",
+            "",
+            "é",
+        ] {
+            assert_eq!(classify_content_type(ct), classify_slowly(ct), "{ct:?}");
+        }
+        assert_eq!(
+            classify_content_type("application/grpc-web"),
+            Some((Protocol::GrpcWeb, true, Codec::Proto))
+        );
+        assert_eq!(classify_content_type("application/xml"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn classification_matches_the_protocols_one_by_one(
+            base in proptest::sample::select(vec![
+                "application/", "application/connect+", "application/grpc", "application/grpc-web",
+                "Application/GRPC", "APPLICATION/CONNECT+", " application/", "",
+            ]),
+            sub in proptest::sample::select(vec!["proto", "json", "JSON", "+proto", "+json", "", "xml", "+", "é"]),
+            params in "(;[ a-zA-Z=\"8-]{0,16}){0,2}",
+        ) {
+            let ct = format!("{base}{sub}{params}");
+            proptest::prop_assert_eq!(classify_content_type(&ct), classify_slowly(&ct));
         }
     }
 

@@ -2,7 +2,7 @@
 //! trailers-only response).
 
 use base64::Engine as _;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use super::code::Code;
@@ -10,17 +10,17 @@ use super::codec::Codec;
 use super::status::{BASE64_ANY_PAD, Status, decode_base64_lenient};
 
 /// `grpc-status` trailer.
-pub const STATUS_HEADER: &str = "grpc-status";
+pub const STATUS_HEADER: HeaderName = HeaderName::from_static("grpc-status");
 /// `grpc-message` trailer.
-pub const MESSAGE_HEADER: &str = "grpc-message";
+pub const MESSAGE_HEADER: HeaderName = HeaderName::from_static("grpc-message");
 /// `grpc-status-details-bin` trailer.
-pub const DETAILS_HEADER: &str = "grpc-status-details-bin";
+pub const DETAILS_HEADER: HeaderName = HeaderName::from_static("grpc-status-details-bin");
 /// `grpc-timeout` header.
-pub const TIMEOUT_HEADER: &str = "grpc-timeout";
+pub const TIMEOUT_HEADER: HeaderName = HeaderName::from_static("grpc-timeout");
 /// `grpc-encoding` header.
-pub const ENCODING_HEADER: &str = "grpc-encoding";
+pub const ENCODING_HEADER: HeaderName = HeaderName::from_static("grpc-encoding");
 /// `grpc-accept-encoding` header.
-pub const ACCEPT_ENCODING_HEADER: &str = "grpc-accept-encoding";
+pub const ACCEPT_ENCODING_HEADER: HeaderName = HeaderName::from_static("grpc-accept-encoding");
 
 /// Characters percent-encoded in `grpc-message`: everything outside printable ASCII, and `%`.
 const GRPC_MESSAGE_SET: &AsciiSet = &CONTROLS.add(b'%');
@@ -29,7 +29,7 @@ const GRPC_MESSAGE_SET: &AsciiSet = &CONTROLS.add(b'%');
 /// `application/grpc-web`): a bare prefix means proto.
 pub fn codec_for(content_type: &str, prefix: &str) -> Option<Codec> {
     let (base, _) = super::connect::split_params(content_type);
-    let rest = base.strip_prefix(prefix)?;
+    let rest = super::connect::strip_prefix_ignore_case(base, prefix)?;
     if rest.is_empty() {
         return Some(Codec::Proto);
     }
@@ -43,10 +43,12 @@ pub fn codec(content_type: &str) -> Option<Codec> {
 
 /// The gRPC content type for a codec.
 pub fn content_type(codec: Codec) -> HeaderValue {
-    HeaderValue::from_static(match codec {
-        Codec::Proto => "application/grpc",
-        Codec::Json => "application/grpc+json",
-    })
+    const PROTO: HeaderValue = HeaderValue::from_static("application/grpc");
+    const JSON: HeaderValue = HeaderValue::from_static("application/grpc+json");
+    match codec {
+        Codec::Proto => PROTO,
+        Codec::Json => JSON,
+    }
 }
 
 /// Writes the status (OK when `error` is `None`) into `headers`, together with the error's
@@ -54,7 +56,8 @@ pub fn content_type(codec: Codec) -> HeaderValue {
 pub fn write_status(error: Option<&Status>, headers: &mut HeaderMap) {
     match error {
         None => {
-            headers.insert(STATUS_HEADER, HeaderValue::from_static("0"));
+            const OK: HeaderValue = HeaderValue::from_static("0");
+            headers.insert(STATUS_HEADER, OK);
         }
         Some(st) => {
             for (k, v) in st.metadata() {
@@ -80,7 +83,7 @@ pub fn write_status(error: Option<&Status>, headers: &mut HeaderMap) {
 /// Reads the status from trailers (or trailers-only headers). `Ok(None)` is success,
 /// `Ok(Some(status))` an error sent by the peer; `Err` when there is no valid status.
 pub fn read_status(headers: &HeaderMap) -> Result<Option<Status>, Status> {
-    let Some(raw) = headers.get(STATUS_HEADER) else {
+    let Some(raw) = headers.get(&STATUS_HEADER) else {
         return Err(Status::internal(
             "protocol error: no grpc-status in trailers",
         ));
@@ -95,12 +98,12 @@ pub fn read_status(headers: &HeaderMap) -> Result<Option<Status>, Status> {
     }
     let code = Code::from_i32(n).unwrap_or(Code::Unknown);
     let message = headers
-        .get(MESSAGE_HEADER)
+        .get(&MESSAGE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .unwrap_or_default();
     let mut status = headers
-        .get(DETAILS_HEADER)
+        .get(&DETAILS_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(decode_base64_lenient)
         .and_then(|b| Status::from_rpc_status_bytes(&b))
@@ -131,7 +134,7 @@ mod tests {
             .with_detail(ErrorDetail::new("x.Y", vec![1]));
         let mut h = HeaderMap::new();
         write_status(Some(&st), &mut h);
-        assert_eq!(h.get(STATUS_HEADER).unwrap(), "3");
+        assert_eq!(h.get(&STATUS_HEADER).unwrap(), "3");
         let back = read_status(&h).unwrap().unwrap();
         assert_eq!(back.code(), Code::InvalidArgument);
         assert_eq!(back.message(), st.message());
@@ -148,6 +151,9 @@ mod tests {
         assert_eq!(codec("application/grpc+json"), Some(Codec::Json));
         assert_eq!(codec("application/grpc-web"), None);
         assert_eq!(codec("application/grpcx"), None);
+        assert_eq!(codec(" Application/GRPC+Proto ; x=1"), Some(Codec::Proto));
+        assert_eq!(codec("application/grpc+"), None);
+        assert_eq!(codec("application/grpé"), None);
         assert_eq!(
             codec_for("application/grpc-web+proto", "application/grpc-web"),
             Some(Codec::Proto)

@@ -15,10 +15,12 @@ pub fn codec(content_type: &str) -> Option<Codec> {
 
 /// The gRPC-Web content type for a codec.
 pub fn content_type(codec: Codec) -> HeaderValue {
-    HeaderValue::from_static(match codec {
-        Codec::Proto => "application/grpc-web+proto",
-        Codec::Json => "application/grpc-web+json",
-    })
+    const PROTO: HeaderValue = HeaderValue::from_static("application/grpc-web+proto");
+    const JSON: HeaderValue = HeaderValue::from_static("application/grpc-web+json");
+    match codec {
+        Codec::Proto => PROTO,
+        Codec::Json => JSON,
+    }
 }
 
 /// Encodes trailers as the final `0x80` frame.

@@ -56,6 +56,12 @@ where
 
 /// Frames flush once a batch reaches this size.
 const MAX_BATCH: usize = 32 * 1024;
+/// What a batch reserves: a full batch and the message that crosses `MAX_BATCH` (if small),
+/// so a batch of small messages is never copied into a larger buffer.
+const BATCH_CAPACITY: usize = MAX_BATCH + MAX_BATCH / 4;
+/// Later batches reserve what the previous one used, at least this much, so a stream that
+/// sends one small message at a time does not hold a full batch buffer per message.
+const MIN_BATCH_CAPACITY: usize = 1024;
 
 /// How an enveloped body ends.
 pub(crate) enum Ending {
@@ -76,6 +82,8 @@ pub(crate) struct EnvelopeBody {
     queued: Option<Frame<Bytes>>,
     failed: Option<Status>,
     done: bool,
+    /// Capacity to reserve for the next batch.
+    batch_capacity: usize,
 }
 
 impl EnvelopeBody {
@@ -97,6 +105,7 @@ impl EnvelopeBody {
             queued: None,
             failed: None,
             done: false,
+            batch_capacity: BATCH_CAPACITY,
         }
     }
 
@@ -106,7 +115,7 @@ impl EnvelopeBody {
         self.source = None;
         self.deadline = None;
         self.done = true;
-        match &self.ending {
+        match &mut self.ending {
             Ending::Plain => {
                 if let Some(e) = error {
                     // Aborting the body resets the HTTP/2 stream: the server sees the call
@@ -116,14 +125,16 @@ impl EnvelopeBody {
                 }
                 None
             }
-            Ending::Server(framing, trailers) => match framing.encode_end(error.as_ref(), trailers)
-            {
-                End::Frame(b) => Some(b),
-                End::Trailers(t) => {
-                    self.queued = Some(Frame::trailers(t));
-                    None
+            // The body ends once, so the trailers can be moved out rather than copied.
+            Ending::Server(framing, trailers) => {
+                match framing.encode_end_owned(error.as_ref(), std::mem::take(trailers)) {
+                    End::Frame(b) => Some(b),
+                    End::Trailers(t) => {
+                        self.queued = Some(Frame::trailers(t));
+                        None
+                    }
                 }
-            },
+            }
         }
     }
 
@@ -177,10 +188,15 @@ impl http_body::Body for EnvelopeBody {
                 );
             }
         }
+        // Allocated on the first message, so a source that is not ready costs nothing.
         let mut buf = BytesMut::new();
         let mut end: Option<Option<Status>> = None;
         while let Some(source) = &mut this.source {
+            if buf.capacity() == 0 {
+                buf.reserve(this.batch_capacity);
+            }
             let start = buf.len();
+            // Room for the prefix, which `seal` fills in.
             buf.put_bytes(0, PREFIX_LEN);
             let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 source.poll_encode(cx, &mut buf)
@@ -225,6 +241,11 @@ impl http_body::Body for EnvelopeBody {
             return Poll::Ready(Some(Err(Box::new(e))));
         }
         if !buf.is_empty() {
+            this.batch_capacity = if buf.len() >= MAX_BATCH {
+                BATCH_CAPACITY
+            } else {
+                buf.len().max(MIN_BATCH_CAPACITY)
+            };
             return Poll::Ready(Some(Ok(Frame::data(buf.freeze()))));
         }
         if let Some(f) = this.queued.take() {

@@ -131,6 +131,11 @@ impl Client {
     }
 
     pub(crate) async fn run(&self, call: ClientCall) -> Result<ClientOutput, Status> {
+        if self.inner.interceptors.is_empty() {
+            // Without interceptors the chain is just the transport: call it directly rather
+            // than through its boxed future.
+            return self.inner.transport.send_call(call).await;
+        }
         ClientNext::new(&self.inner.interceptors, &self.inner.transport)
             .run(call)
             .await
@@ -262,10 +267,17 @@ impl HttpTransport {
         let cfg = &self.config;
         let timeout = call.timeout.or(cfg.timeout);
         let deadline = timeout.map(|t| Instant::now() + t);
-        let stream_type = call.method.stream_type;
-        let framing =
-            Framing::for_client(cfg.protocol, stream_type, cfg.codec, cfg.send_compression);
-        let fut = self.exchange(call, framing, timeout, deadline);
+        let method = call.method;
+        let framing = Framing::for_client(
+            cfg.protocol,
+            method.stream_type,
+            cfg.codec,
+            cfg.send_compression,
+        );
+        // Building the request never waits, so it happens before the deadline is armed; the
+        // futures that do wait stay small (they are moved at every await).
+        let req = self.request(call, framing, timeout)?;
+        let fut = self.exchange(req, method, framing, deadline);
         match deadline {
             None => fut.await,
             Some(d) => tokio::time::timeout_at(d.into(), fut)
@@ -274,13 +286,13 @@ impl HttpTransport {
         }
     }
 
-    async fn exchange(
+    /// The HTTP request of a call: headers, URI and body (framed and compressed).
+    fn request(
         &self,
         call: ClientCall,
         framing: Framing,
         timeout: Option<Duration>,
-        deadline: Option<Instant>,
-    ) -> Result<ClientOutput, Status> {
+    ) -> Result<http::Request<Body>, Status> {
         let cfg = &self.config;
         let method = call.method;
         let mut headers = call.headers;
@@ -345,7 +357,29 @@ impl HttpTransport {
         *req.method_mut() = http_method;
         *req.uri_mut() = uri;
         *req.headers_mut() = headers;
+        Ok(req)
+    }
+
+    async fn exchange(
+        &self,
+        req: http::Request<Body>,
+        method: MethodDescriptor,
+        framing: Framing,
+        deadline: Option<Instant>,
+    ) -> Result<ClientOutput, Status> {
         let resp = self.channel.send(req).await?;
+        self.read_response(resp, method, framing, deadline).await
+    }
+
+    /// Checks a response and reads its message (unary) or hands over its stream.
+    async fn read_response(
+        &self,
+        resp: http::Response<Body>,
+        method: MethodDescriptor,
+        framing: Framing,
+        deadline: Option<Instant>,
+    ) -> Result<ClientOutput, Status> {
+        let cfg = &self.config;
         let (parts, mut body) = resp.into_parts();
         let mut resp_headers = parts.headers;
         if parts.status != StatusCode::OK && framing.needs_error_body() {
@@ -392,15 +426,18 @@ impl HttpTransport {
                 body: ClientOutputBody::Unary(message, trailers),
             });
         }
+        let streams = method.stream_type.server_streams();
         let mut raw = RawStreaming::new(
             body,
             framing,
             encoding,
             cfg.max_message_size,
             Side::Client,
-            deadline,
+            // A single message is read within this call, which its deadline already bounds;
+            // only a stream handed to the caller needs its own timer.
+            if streams { deadline } else { None },
         );
-        if method.stream_type.server_streams() {
+        if streams {
             return Ok(ClientOutput {
                 headers: resp_headers,
                 body: ClientOutputBody::Stream(raw),
@@ -414,7 +451,7 @@ impl HttpTransport {
         }
         let first =
             first.ok_or_else(|| Status::internal("protocol error: the response has no message"))?;
-        let trailers = raw.trailers().cloned().unwrap_or_default();
+        let trailers = raw.take_trailers().unwrap_or_default();
         Ok(ClientOutput {
             headers: resp_headers,
             body: ClientOutputBody::Unary(first, trailers),

@@ -10,31 +10,30 @@ use futures_util::future::BoxFuture;
 use super::body::TypedEncodeStream;
 use super::call::{CallInput, CallOutput, OutputBody, ServerCall};
 use super::interceptor::Handler;
-use super::message::{Request, Response};
+use super::message::{PeerAddr, Request, Response};
 use super::streaming::{RawStreaming, Streaming};
 use crate::protocol::{Message, Status};
 
 /// A boxed stream of response messages, as streaming handlers return.
 pub type BoxStream<T> = std::pin::Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-fn single(call: ServerCall) -> Result<(Request<bytes::Bytes>, crate::protocol::Codec), Status> {
-    let codec = call.codec;
+/// The decoded request of a unary or server-streaming call.
+fn single<Req: Message>(call: ServerCall, peer: Option<PeerAddr>) -> Result<Request<Req>, Status> {
     let CallInput::Unary(bytes) = call.input else {
         return Err(Status::internal("a unary method received a stream"));
     };
-    Ok((
-        Request::from_server_parts(
-            call.headers,
-            call.extensions,
-            bytes,
-            call.deadline,
-            call.protocol,
-        ),
-        codec,
+    let message = call.codec.decode::<Req>(bytes)?;
+    Ok(Request::from_server_parts(
+        call.headers,
+        call.extensions,
+        peer,
+        message,
+        call.deadline,
+        call.protocol,
     ))
 }
 
-fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
+fn stream(call: ServerCall, peer: Option<PeerAddr>) -> Result<Request<RawStreaming>, Status> {
     let CallInput::Stream(raw) = call.input else {
         return Err(Status::internal(
             "a streaming method received a single message",
@@ -43,6 +42,7 @@ fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
     Ok(Request::from_server_parts(
         call.headers,
         call.extensions,
+        peer,
         raw,
         call.deadline,
         call.protocol,
@@ -93,6 +93,29 @@ where
     Arc::new(Unary(f, PhantomData))
 }
 
+impl<Req, Res, F, Fut> Unary<F, Req, Res>
+where
+    Req: Message,
+    Res: Message,
+    F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
+{
+    fn run(
+        &self,
+        call: ServerCall,
+        peer: Option<PeerAddr>,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let codec = call.codec;
+        match single::<Req>(call, peer) {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok(req) => {
+                let fut = (self.0)(req);
+                Box::pin(async move { unary_output(fut.await?, codec) })
+            }
+        }
+    }
+}
+
 impl<Req, Res, F, Fut> Handler for Unary<F, Req, Res>
 where
     Req: Message,
@@ -101,17 +124,15 @@ where
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        let prepared = single(call).and_then(|(req, codec)| {
-            let msg = codec.decode::<Req>(req.get_ref().clone())?;
-            Ok((req.map(|_| msg), codec))
-        });
-        match prepared {
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-            Ok((req, codec)) => {
-                let fut = (self.0)(req);
-                Box::pin(async move { unary_output(fut.await?, codec) })
-            }
-        }
+        self.run(call, None)
+    }
+
+    fn call_from(
+        &self,
+        call: ServerCall,
+        peer: PeerAddr,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        self.run(call, Some(peer))
     }
 }
 
@@ -127,6 +148,30 @@ where
     Arc::new(ServerStreaming(f, PhantomData))
 }
 
+impl<Req, Res, S, F, Fut> ServerStreaming<F, Req, Res, S>
+where
+    Req: Message,
+    Res: Message,
+    S: Stream<Item = Result<Res, Status>> + Send + 'static,
+    F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
+{
+    fn run(
+        &self,
+        call: ServerCall,
+        peer: Option<PeerAddr>,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let codec = call.codec;
+        match single::<Req>(call, peer) {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok(req) => {
+                let fut = (self.0)(req);
+                Box::pin(async move { Ok(stream_output(fut.await?, codec)) })
+            }
+        }
+    }
+}
+
 impl<Req, Res, S, F, Fut> Handler for ServerStreaming<F, Req, Res, S>
 where
     Req: Message,
@@ -136,17 +181,15 @@ where
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        let prepared = single(call).and_then(|(req, codec)| {
-            let msg = codec.decode::<Req>(req.get_ref().clone())?;
-            Ok((req.map(|_| msg), codec))
-        });
-        match prepared {
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-            Ok((req, codec)) => {
-                let fut = (self.0)(req);
-                Box::pin(async move { Ok(stream_output(fut.await?, codec)) })
-            }
-        }
+        self.run(call, None)
+    }
+
+    fn call_from(
+        &self,
+        call: ServerCall,
+        peer: PeerAddr,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        self.run(call, Some(peer))
     }
 }
 
@@ -161,6 +204,29 @@ where
     Arc::new(ClientStreaming(f, PhantomData))
 }
 
+impl<Req, Res, F, Fut> ClientStreaming<F, Req, Res>
+where
+    Req: Message,
+    Res: Message,
+    F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
+{
+    fn run(
+        &self,
+        call: ServerCall,
+        peer: Option<PeerAddr>,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let codec = call.codec;
+        match stream(call, peer) {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok(req) => {
+                let fut = (self.0)(req.map(Streaming::new));
+                Box::pin(async move { unary_output(fut.await?, codec) })
+            }
+        }
+    }
+}
+
 impl<Req, Res, F, Fut> Handler for ClientStreaming<F, Req, Res>
 where
     Req: Message,
@@ -169,14 +235,15 @@ where
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        let codec = call.codec;
-        match stream(call) {
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-            Ok(req) => {
-                let fut = (self.0)(req.map(Streaming::new));
-                Box::pin(async move { unary_output(fut.await?, codec) })
-            }
-        }
+        self.run(call, None)
+    }
+
+    fn call_from(
+        &self,
+        call: ServerCall,
+        peer: PeerAddr,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        self.run(call, Some(peer))
     }
 }
 
@@ -192,6 +259,30 @@ where
     Arc::new(BidiStreaming(f, PhantomData))
 }
 
+impl<Req, Res, S, F, Fut> BidiStreaming<F, Req, Res, S>
+where
+    Req: Message,
+    Res: Message,
+    S: Stream<Item = Result<Res, Status>> + Send + 'static,
+    F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
+{
+    fn run(
+        &self,
+        call: ServerCall,
+        peer: Option<PeerAddr>,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        let codec = call.codec;
+        match stream(call, peer) {
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+            Ok(req) => {
+                let fut = (self.0)(req.map(Streaming::new));
+                Box::pin(async move { Ok(stream_output(fut.await?, codec)) })
+            }
+        }
+    }
+}
+
 impl<Req, Res, S, F, Fut> Handler for BidiStreaming<F, Req, Res, S>
 where
     Req: Message,
@@ -201,13 +292,14 @@ where
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        let codec = call.codec;
-        match stream(call) {
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-            Ok(req) => {
-                let fut = (self.0)(req.map(Streaming::new));
-                Box::pin(async move { Ok(stream_output(fut.await?, codec)) })
-            }
-        }
+        self.run(call, None)
+    }
+
+    fn call_from(
+        &self,
+        call: ServerCall,
+        peer: PeerAddr,
+    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+        self.run(call, Some(peer))
     }
 }

@@ -9,14 +9,89 @@ use crate::protocol::Protocol;
 pub use crate::transport::body::PeerAddr;
 
 /// A request: a message (or a stream of them) with headers and call options.
-#[derive(Debug)]
 pub struct Request<T> {
     metadata: HeaderMap,
     message: T,
-    extensions: Extensions,
+    extensions: RequestExtensions,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     protocol: Option<Protocol>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Request<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("metadata", &self.metadata)
+            .field("message", &self.message)
+            .field("extensions", self.extensions.get())
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("protocol", &self.protocol)
+            .finish()
+    }
+}
+
+/// A request's extensions. On the server they hold the peer's [`PeerAddr`]; it is kept
+/// aside and added to the map only when the map is looked at, because inserting into
+/// `http::Extensions` costs three allocations, on every call, that most calls never use.
+/// Whatever the caller sees is the same as if it had been inserted from the start.
+struct RequestExtensions {
+    /// The map, without `peer`.
+    base: Extensions,
+    /// Logically part of the map (replacing any `PeerAddr` in `base`).
+    peer: Option<PeerAddr>,
+    /// `base` with `peer`, built on the first shared look.
+    merged: std::sync::OnceLock<Extensions>,
+}
+
+impl RequestExtensions {
+    fn new(base: Extensions, peer: Option<PeerAddr>) -> Self {
+        RequestExtensions {
+            base,
+            peer,
+            merged: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &Extensions {
+        match &self.peer {
+            None => &self.base,
+            Some(peer) => self.merged.get_or_init(|| {
+                let mut merged = self.base.clone();
+                merged.insert(peer.clone());
+                merged
+            }),
+        }
+    }
+
+    /// Puts the peer into the map for good.
+    fn settle(&mut self) {
+        if let Some(peer) = self.peer.take() {
+            match self.merged.take() {
+                Some(merged) => self.base = merged,
+                None => {
+                    self.base.insert(peer);
+                }
+            }
+        }
+    }
+
+    fn get_mut(&mut self) -> &mut Extensions {
+        self.settle();
+        &mut self.base
+    }
+
+    fn into_inner(mut self) -> Extensions {
+        self.settle();
+        self.base
+    }
+
+    fn peer_addr(&self) -> Option<&PeerAddr> {
+        match &self.peer {
+            Some(peer) => Some(peer),
+            None => self.base.get::<PeerAddr>(),
+        }
+    }
 }
 
 impl<T> Request<T> {
@@ -25,7 +100,7 @@ impl<T> Request<T> {
         Request {
             metadata: HeaderMap::new(),
             message,
-            extensions: Extensions::new(),
+            extensions: RequestExtensions::new(Extensions::new(), None),
             timeout: None,
             deadline: None,
             protocol: None,
@@ -59,18 +134,18 @@ impl<T> Request<T> {
 
     /// Splits into headers, extensions and message.
     pub fn into_parts(self) -> (HeaderMap, Extensions, T) {
-        (self.metadata, self.extensions, self.message)
+        (self.metadata, self.extensions.into_inner(), self.message)
     }
 
     /// Typed extensions: on the server, the [`PeerAddr`] and whatever interceptors add
     /// (an authenticated identity, say).
     pub fn extensions(&self) -> &Extensions {
-        &self.extensions
+        self.extensions.get()
     }
 
     /// Mutable extensions.
     pub fn extensions_mut(&mut self) -> &mut Extensions {
-        &mut self.extensions
+        self.extensions.get_mut()
     }
 
     /// Client side: sets this call's timeout, overriding the client's default.
@@ -107,7 +182,7 @@ impl<T> Request<T> {
 
     /// Server side: the peer's address.
     pub fn peer_addr(&self) -> Option<&PeerAddr> {
-        self.extensions.get::<PeerAddr>()
+        self.extensions.peer_addr()
     }
 
     /// Replaces the message, keeping the metadata.
@@ -122,9 +197,12 @@ impl<T> Request<T> {
         }
     }
 
+    /// A request as a server received it; `peer`, when given, counts as part of
+    /// `extensions`.
     pub(crate) fn from_server_parts(
         metadata: HeaderMap,
         extensions: Extensions,
+        peer: Option<PeerAddr>,
         message: T,
         deadline: Option<Instant>,
         protocol: Protocol,
@@ -132,7 +210,7 @@ impl<T> Request<T> {
         Request {
             metadata,
             message,
-            extensions,
+            extensions: RequestExtensions::new(extensions, peer),
             timeout: None,
             deadline,
             protocol: Some(protocol),
@@ -227,5 +305,66 @@ impl<T> Response<T> {
 impl<T> From<T> for Response<T> {
     fn from(message: T) -> Self {
         Response::new(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Tag(u32);
+
+    fn tcp() -> PeerAddr {
+        PeerAddr::Tcp(([127, 0, 0, 1], 9).into())
+    }
+
+    #[test]
+    fn a_pending_peer_is_part_of_the_extensions() {
+        let mut base = Extensions::new();
+        base.insert(Tag(1));
+        base.insert(PeerAddr::Memory);
+        let req = Request::from_server_parts(
+            HeaderMap::new(),
+            base,
+            Some(tcp()),
+            (),
+            None,
+            Protocol::Connect,
+        );
+        // The peer replaces one already in the map, as an insert would.
+        assert_eq!(req.peer_addr(), Some(&tcp()));
+        assert_eq!(req.extensions().get::<PeerAddr>(), Some(&tcp()));
+        assert_eq!(req.extensions().get::<Tag>(), Some(&Tag(1)));
+        let (_, ext, ()) = req.into_parts();
+        assert_eq!(ext.get::<PeerAddr>(), Some(&tcp()));
+        assert_eq!(ext.get::<Tag>(), Some(&Tag(1)));
+
+        // Mutation sees and keeps it, whether or not it was looked at first.
+        for look_first in [false, true] {
+            let mut req = Request::from_server_parts(
+                HeaderMap::new(),
+                Extensions::new(),
+                Some(tcp()),
+                (),
+                None,
+                Protocol::Grpc,
+            );
+            if look_first {
+                assert!(req.extensions().get::<PeerAddr>().is_some());
+            }
+            assert_eq!(req.extensions_mut().remove::<PeerAddr>(), Some(tcp()));
+            assert_eq!(req.peer_addr(), None);
+            assert!(req.extensions().get::<PeerAddr>().is_none());
+            req.extensions_mut().insert(Tag(2));
+            let req = req.map(|()| 5);
+            assert_eq!(req.extensions().get::<Tag>(), Some(&Tag(2)));
+            assert_eq!(req.into_parts().1.get::<Tag>(), Some(&Tag(2)));
+        }
+
+        let plain = Request::new(());
+        assert_eq!(plain.peer_addr(), None);
+        assert!(plain.extensions().get::<PeerAddr>().is_none());
+        assert!(format!("{plain:?}").starts_with("Request { metadata: "));
     }
 }

@@ -14,15 +14,16 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt as _;
 use futures_util::StreamExt as _;
-use http::header::{ALLOW, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use http_body::Body as _;
 
 use super::body::{Body, BoxError, Ending, EnvelopeBody};
 use super::call::{CallInput, CallOutput, MethodDescriptor, OutputBody, ServerCall};
 use super::interceptor::{Handler, Interceptor, ServerNext};
-use super::streaming::{RawStreaming, Side};
-use crate::protocol::envelope::encode_envelope;
+use super::message::PeerAddr;
+use super::streaming::{self, RawStreaming, Side};
+use crate::protocol::envelope::{self, encode_envelope};
 use crate::protocol::framing::{
     End, Rejection, accepted_content_types, join_unary_trailers, negotiate_server,
 };
@@ -39,9 +40,44 @@ struct Route {
     handler: Arc<dyn Handler>,
 }
 
+/// Hashes route paths a word at a time (FxHash's mixing). The route table is fixed before
+/// serving, so callers cannot flood it with colliding keys, and SipHash's protection is not
+/// needed on this per-request lookup.
+#[derive(Default, Clone, Copy)]
+struct PathHasher(u64);
+
+impl std::hash::Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = mix(self.0, u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.0 = mix(self.0, u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Routes = HashMap<Box<str>, Route, std::hash::BuildHasherDefault<PathHasher>>;
+
 #[derive(Clone)]
 struct Inner {
-    routes: HashMap<Box<str>, Route>,
+    routes: Routes,
     interceptors: Vec<Arc<dyn Interceptor>>,
     max_message_size: usize,
     compress_min_bytes: usize,
@@ -72,7 +108,7 @@ impl Router {
     pub fn new() -> Self {
         Router {
             inner: Arc::new(Inner {
-                routes: HashMap::new(),
+                routes: Routes::default(),
                 interceptors: Vec::new(),
                 max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
                 compress_min_bytes: DEFAULT_COMPRESS_MIN_BYTES,
@@ -128,7 +164,7 @@ impl Router {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        self.inner.clone().handle(req).await
+        self.inner.clone().handle(req, None).await
     }
 }
 
@@ -138,7 +174,16 @@ impl crate::transport::HttpHandler for Router {
         req: http::Request<Body>,
     ) -> futures_util::future::BoxFuture<'static, http::Response<Body>> {
         let inner = self.inner.clone();
-        Box::pin(inner.handle(req))
+        Box::pin(inner.handle(req, None))
+    }
+
+    fn call_from(
+        &self,
+        req: http::Request<Body>,
+        peer: &PeerAddr,
+    ) -> futures_util::future::BoxFuture<'static, http::Response<Body>> {
+        let inner = self.inner.clone();
+        Box::pin(inner.handle(req, Some(peer.clone())))
     }
 }
 
@@ -157,7 +202,7 @@ where
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let inner = self.inner.clone();
-        Box::pin(async move { Ok(inner.handle(req).await) })
+        Box::pin(async move { Ok(inner.handle(req, None).await) })
     }
 }
 
@@ -178,7 +223,13 @@ fn error_response(framing: &Framing, error: &Status) -> http::Response<Body> {
 }
 
 impl Inner {
-    async fn handle<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<Body>
+    /// Serves one request; `peer` (from this crate's server) counts as part of the request's
+    /// extensions.
+    async fn handle<B>(
+        self: Arc<Self>,
+        req: http::Request<B>,
+        peer: Option<PeerAddr>,
+    ) -> http::Response<Body>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -231,8 +282,17 @@ impl Inner {
                 codec: framing.codec,
                 input,
             };
-            let next = ServerNext::new(&this.interceptors, &*handler);
-            AssertUnwindSafe(next.run(call))
+            let answer = match peer {
+                // Straight to the handler, which keeps the peer aside until asked for it.
+                Some(peer) if this.interceptors.is_empty() => handler.call_from(call, peer),
+                Some(peer) => {
+                    let mut call = call;
+                    call.extensions.insert(peer);
+                    ServerNext::new(&this.interceptors, &*handler).run(call)
+                }
+                None => ServerNext::new(&this.interceptors, &*handler).run(call),
+            };
+            AssertUnwindSafe(answer)
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|panic| {
@@ -271,16 +331,19 @@ impl Inner {
             body,
             trailers,
         } = out;
-        // Headers the protocol owns may not be overridden by the handler.
-        for h in [
-            CONTENT_TYPE.as_str(),
-            "content-encoding",
-            connect::STREAM_ENCODING_HEADER,
-            grpc::ENCODING_HEADER,
-            grpc::STATUS_HEADER,
-            "content-length",
-        ] {
-            out_headers.remove(h);
+        // Headers the protocol owns may not be overridden by the handler (nearly always the
+        // handler set none at all).
+        if !out_headers.is_empty() {
+            for h in [
+                CONTENT_TYPE,
+                CONTENT_ENCODING,
+                connect::STREAM_ENCODING_HEADER,
+                grpc::ENCODING_HEADER,
+                grpc::STATUS_HEADER,
+                CONTENT_LENGTH,
+            ] {
+                out_headers.remove(h);
+            }
         }
         match body {
             OutputBody::Unary(message) => {
@@ -320,7 +383,7 @@ impl Inner {
                     &payload,
                     &mut buf,
                 );
-                let body = match framing.encode_end(None, &trailers) {
+                let body = match framing.encode_end_owned(None, trailers) {
                     End::Frame(b) => {
                         buf.extend_from_slice(&b);
                         Body::full(buf.freeze())
@@ -370,6 +433,36 @@ async fn read_single(
         };
         return framing.request_encoding.decompress(raw, max);
     }
+    // Fast path: the first chunk is exactly one whole frame and the body ends with it (how a
+    // unary request usually arrives). The outcome is the same as the stream's below.
+    let first_chunk = match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        None => {
+            return Err(Status::invalid_argument(
+                "the request stream has no message; a unary method needs one",
+            ));
+        }
+        Some(Err(e)) => {
+            drain_in_background(body, http1);
+            return Err(Status::canceled(format!("reading the request failed: {e}")));
+        }
+        // Trailers are of no interest to a server.
+        Some(Ok(frame)) => frame.into_data().ok(),
+    };
+    let first_chunk = match first_chunk {
+        Some(chunk) if body.is_end_stream() => match envelope::whole_frame(chunk, max) {
+            Ok(env) => {
+                let message =
+                    streaming::decompressed(env.flags, env.data, framing.request_encoding, max)
+                        .and_then(|m| streaming::check_message_flags(env.flags).map(|()| m));
+                if message.is_err() {
+                    drain_in_background(body, http1);
+                }
+                return message;
+            }
+            Err(chunk) => Some(chunk),
+        },
+        other => other,
+    };
     let mut stream = RawStreaming::new(
         body,
         *framing,
@@ -378,6 +471,9 @@ async fn read_single(
         Side::Server,
         None,
     );
+    if let Some(chunk) = first_chunk {
+        stream.push_received(chunk);
+    }
     let first = match stream.next().await.transpose() {
         Ok(first) => first,
         Err(e) => {
@@ -500,4 +596,85 @@ fn unknown_method(path: &str, headers: &HeaderMap) -> http::Response<Body> {
     let mut h = HeaderMap::new();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     plain_response(StatusCode::NOT_FOUND, h, connect::error_to_json(&status))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::protocol::StreamType;
+    use crate::rpc::{self, Client, Idempotency, Request, Response};
+    use crate::transport::{Channel, Listener, Server, memory_link};
+
+    const PEER: MethodDescriptor =
+        MethodDescriptor::new("/t.Test/Peer", StreamType::Unary, Idempotency::Unknown);
+
+    type Seen = Arc<Mutex<Vec<(&'static str, Option<PeerAddr>)>>>;
+
+    struct Watch(Seen);
+
+    impl Interceptor for Watch {
+        fn intercept_server<'a>(
+            &'a self,
+            call: crate::rpc::ServerCall,
+            next: ServerNext<'a>,
+        ) -> futures_util::future::BoxFuture<'a, Result<CallOutput, Status>> {
+            let peer = call.extensions.get::<PeerAddr>().cloned();
+            self.0.lock().unwrap().push(("interceptor", peer));
+            next.run(call)
+        }
+    }
+
+    fn router(seen: &Seen) -> Router {
+        let seen = seen.clone();
+        Router::new().route(
+            PEER,
+            rpc::unary(move |req: Request<()>| {
+                let mut seen = seen.lock().unwrap();
+                seen.push(("peer_addr", req.peer_addr().cloned()));
+                seen.push(("extensions", req.extensions().get::<PeerAddr>().cloned()));
+                let (_, extensions, ()) = req.into_parts();
+                seen.push(("into_parts", extensions.get::<PeerAddr>().cloned()));
+                async { Ok(Response::new(())) }
+            }),
+        )
+    }
+
+    /// The peer's address reaches handlers (and interceptors) through the extensions, however
+    /// they look for it, whether or not an interceptor runs first.
+    #[tokio::test]
+    async fn handlers_and_interceptors_see_the_peer() {
+        for intercepted in [false, true] {
+            let seen = Seen::default();
+            let mut r = router(&seen);
+            if intercepted {
+                r = r.interceptor(Watch(seen.clone()));
+            }
+
+            let (connector, listener) = memory_link();
+            let server = Server::new(r.clone())
+                .serve(Listener::Memory(listener))
+                .unwrap();
+            let client = Client::new(Channel::memory(connector).build());
+            let _: Response<()> = client.unary(&PEER, Request::new(())).await.unwrap();
+            server.shutdown(Duration::ZERO).await;
+
+            let server = Server::new(r).bind("127.0.0.1:0").await.unwrap();
+            let addr = server.local_addr().to_string();
+            let client = Client::new(Channel::builder(&format!("http://{addr}")).unwrap().build());
+            let _: Response<()> = client.unary(&PEER, Request::new(())).await.unwrap();
+            server.shutdown(Duration::ZERO).await;
+
+            let seen = seen.lock().unwrap();
+            let per_call = if intercepted { 4 } else { 3 };
+            assert_eq!(seen.len(), 2 * per_call, "{seen:?}");
+            for (i, (what, peer)) in seen.iter().enumerate() {
+                match (i / per_call, peer) {
+                    (0, Some(PeerAddr::Memory)) | (1, Some(PeerAddr::Tcp(_))) => {}
+                    _ => panic!("{what}: {peer:?} (call {})", i / per_call),
+                }
+            }
+        }
+    }
 }

@@ -71,9 +71,19 @@ impl RawStreaming {
         self.body
     }
 
+    /// Bytes already read off the body, to be decoded before anything else.
+    pub(crate) fn push_received(&mut self, chunk: Bytes) {
+        self.decoder.push(chunk);
+    }
+
     /// The stream's trailers, once it has ended (client side).
     pub fn trailers(&self) -> Option<&HeaderMap> {
         self.trailers.as_ref()
+    }
+
+    /// Takes the trailers, once the stream has ended.
+    pub(crate) fn take_trailers(&mut self) -> Option<HeaderMap> {
+        self.trailers.take()
     }
 
     /// The codec of the messages.
@@ -114,19 +124,14 @@ impl Stream for RawStreaming {
             match this.decoder.decode() {
                 Err(e) => return this.fail(e),
                 Ok(Some(env)) => {
-                    let compressed = env.flags & FLAG_COMPRESSED != 0;
-                    let data = if compressed {
-                        if this.encoding == Encoding::Identity {
-                            return this.fail(Status::internal(
-                                "protocol error: compressed message without a declared encoding",
-                            ));
-                        }
-                        match this.encoding.decompress(env.data, this.max_message_size) {
-                            Ok(d) => d,
-                            Err(e) => return this.fail(e),
-                        }
-                    } else {
-                        env.data
+                    let data = match decompressed(
+                        env.flags,
+                        env.data,
+                        this.encoding,
+                        this.max_message_size,
+                    ) {
+                        Ok(d) => d,
+                        Err(e) => return this.fail(e),
                     };
                     if this.side == Side::Client && this.framing.is_end_frame(env.flags) {
                         this.ended = true;
@@ -142,11 +147,8 @@ impl Stream for RawStreaming {
                             }
                         };
                     }
-                    if env.flags & !FLAG_COMPRESSED != 0 {
-                        return this.fail(Status::invalid_argument(format!(
-                            "protocol error: unexpected frame flags {:#04x}",
-                            env.flags
-                        )));
+                    if let Err(e) = check_message_flags(env.flags) {
+                        return this.fail(e);
                     }
                     return Poll::Ready(Some(Ok(data)));
                 }
@@ -176,14 +178,14 @@ impl Stream for RawStreaming {
                         return Poll::Ready(None);
                     }
                     if this.framing.ends_with_http_trailers() {
-                        let Some(t) = this.trailers.clone() else {
+                        let Some(t) = &this.trailers else {
                             return Poll::Ready(Some(Err(Status::internal(
                                 "protocol error: the response ended without trailers",
                             ))));
                         };
-                        return match this.framing.decode_trailers(&t) {
-                            Ok((None, _)) => Poll::Ready(None),
-                            Ok((Some(e), _)) => Poll::Ready(Some(Err(e))),
+                        return match this.framing.trailers_status(t) {
+                            Ok(None) => Poll::Ready(None),
+                            Ok(Some(e)) => Poll::Ready(Some(Err(e))),
                             Err(e) => Poll::Ready(Some(Err(e))),
                         };
                     }
@@ -194,6 +196,34 @@ impl Stream for RawStreaming {
             }
         }
     }
+}
+
+/// A frame's payload, decompressed when its flags say it is compressed.
+pub(crate) fn decompressed(
+    flags: u8,
+    data: Bytes,
+    encoding: Encoding,
+    max_message_size: usize,
+) -> Result<Bytes, Status> {
+    if flags & FLAG_COMPRESSED == 0 {
+        return Ok(data);
+    }
+    if encoding == Encoding::Identity {
+        return Err(Status::internal(
+            "protocol error: compressed message without a declared encoding",
+        ));
+    }
+    encoding.decompress(data, max_message_size)
+}
+
+/// A message frame may carry no flag other than "compressed".
+pub(crate) fn check_message_flags(flags: u8) -> Result<(), Status> {
+    if flags & !FLAG_COMPRESSED != 0 {
+        return Err(Status::invalid_argument(format!(
+            "protocol error: unexpected frame flags {flags:#04x}"
+        )));
+    }
+    Ok(())
 }
 
 /// A stream of typed messages: received from the peer (decoded as they arrive), or made

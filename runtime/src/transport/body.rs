@@ -20,8 +20,13 @@ enum Kind {
     Empty,
     Full {
         data: Option<Bytes>,
-        trailers: Option<HeaderMap>,
+        /// Boxed: trailers are rare (gRPC unary responses) and a `HeaderMap` inline would
+        /// triple the size of every body, which hyper moves around with its stream state.
+        trailers: Option<Box<HeaderMap>>,
     },
+    /// hyper's own body, held as it is: the body of every request a server receives and of
+    /// every response a client receives, so not boxing it saves an allocation per call.
+    Incoming(hyper::body::Incoming),
     Boxed(Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>),
 }
 
@@ -46,8 +51,15 @@ impl Body {
         Body {
             kind: Kind::Full {
                 data: (!data.is_empty()).then_some(data),
-                trailers: Some(trailers),
+                trailers: Some(Box::new(trailers)),
             },
+        }
+    }
+
+    /// hyper's incoming body, without boxing it.
+    pub fn incoming(body: hyper::body::Incoming) -> Self {
+        Body {
+            kind: Kind::Incoming(body),
         }
     }
 
@@ -57,13 +69,18 @@ impl Body {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        // A `Body` is taken as it is rather than boxed again.
+        // A `Body` is taken as it is rather than boxed again, and hyper's `Incoming` is held
+        // without a box. (The type checks are resolved at compile time.)
         let mut slot = Some(body);
-        if let Some(b) = (&mut slot as &mut dyn std::any::Any)
-            .downcast_mut::<Option<Body>>()
+        let any = &mut slot as &mut dyn std::any::Any;
+        if let Some(b) = any.downcast_mut::<Option<Body>>().and_then(Option::take) {
+            return b;
+        }
+        if let Some(b) = any
+            .downcast_mut::<Option<hyper::body::Incoming>>()
             .and_then(Option::take)
         {
-            return b;
+            return Body::incoming(b);
         }
         match slot {
             Some(inner) => Body {
@@ -128,8 +145,11 @@ impl http_body::Body for Body {
                 if let Some(d) = data.take() {
                     return Poll::Ready(Some(Ok(Frame::data(d))));
                 }
-                Poll::Ready(trailers.take().map(|t| Ok(Frame::trailers(t))))
+                Poll::Ready(trailers.take().map(|t| Ok(Frame::trailers(*t))))
             }
+            Kind::Incoming(b) => Pin::new(b)
+                .poll_frame(cx)
+                .map_err(|e| Box::new(e) as BoxError),
             Kind::Boxed(b) => b.as_mut().poll_frame(cx),
         }
     }
@@ -138,6 +158,7 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Empty => true,
             Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
+            Kind::Incoming(b) => b.is_end_stream(),
             Kind::Boxed(b) => b.is_end_stream(),
         }
     }
@@ -150,6 +171,7 @@ impl http_body::Body for Body {
                 trailers: None,
             } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Kind::Full { .. } => SizeHint::default(),
+            Kind::Incoming(b) => b.size_hint(),
             Kind::Boxed(b) => b.size_hint(),
         }
     }
@@ -160,6 +182,19 @@ impl http_body::Body for Body {
 pub trait HttpHandler: Send + Sync + 'static {
     /// Answers one request.
     fn call(&self, req: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>>;
+
+    /// Answers one request that came from `peer`, as the server does. The default puts the
+    /// peer into the request's extensions and calls [`HttpHandler::call`]; the rpc layer's
+    /// router hands it on to the call instead, which adds it to its extensions only when
+    /// they are looked at.
+    fn call_from(
+        &self,
+        mut req: http::Request<Body>,
+        peer: &PeerAddr,
+    ) -> BoxFuture<'static, http::Response<Body>> {
+        req.extensions_mut().insert(peer.clone());
+        self.call(req)
+    }
 }
 
 /// The peer of a server connection, as the transport saw it.

@@ -291,16 +291,19 @@ impl Channel {
         if !self.inner.prefix.is_empty() {
             return self.uri_for(path, None);
         }
-        self.uri_from(http::uri::PathAndQuery::from_static(path))
-            .map_err(|e| Status::internal(format!("cannot build a request URI for {path}: {e}")))
+        let bad = |e: &dyn std::fmt::Display| {
+            Status::internal(format!("cannot build a request URI for {path}: {e}"))
+        };
+        let pq = static_path(path).map_err(|e| bad(&e))?;
+        self.uri_from(pq).map_err(|e| bad(&e))
     }
 
-    fn uri_from(&self, pq: http::uri::PathAndQuery) -> Result<Uri, http::Error> {
-        Uri::builder()
-            .scheme(self.inner.scheme.clone())
-            .authority(self.inner.authority.clone())
-            .path_and_query(pq)
-            .build()
+    fn uri_from(&self, pq: http::uri::PathAndQuery) -> Result<Uri, http::uri::InvalidUriParts> {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.inner.scheme.clone());
+        parts.authority = Some(self.inner.authority.clone());
+        parts.path_and_query = Some(pq);
+        Uri::from_parts(parts)
     }
 
     /// The HTTP version of this channel.
@@ -310,28 +313,27 @@ impl Channel {
 
     /// Sends one request.
     pub async fn send(&self, req: http::Request<Body>) -> Result<http::Response<Body>, Status> {
-        match &self.inner.h1 {
-            Some(client) => client
+        if let Some(client) = &self.inner.h1 {
+            return client
                 .request(req)
                 .await
-                .map(|r| r.map(Body::new))
+                .map(|r| r.map(Body::incoming))
                 .map_err(|e| {
                     let st = Status::unavailable(format!("HTTP/1.1 request failed: {e}"));
                     tracing::debug!(error = ?e, "request failed");
                     st
-                }),
-            None => self.send_h2(req).await,
+                });
         }
-    }
-
-    async fn send_h2(&self, req: http::Request<Body>) -> Result<http::Response<Body>, Status> {
-        let mut sender = self.h2_sender().await?;
-        if sender.ready().await.is_err() {
-            self.forget(&sender);
-            sender = self.h2_sender().await?;
-        }
+        // HTTP/2, inline rather than in a second async fn that would carry the request again.
+        // A cached sender is open, which for HTTP/2 is all `SendRequest::ready` checks: the
+        // usual case needs no await before sending. Connecting, and the retry when a fresh
+        // connection is already closed, stay out of line (and out of this future's size).
+        let mut sender = match self.cached() {
+            Some(s) => s,
+            None => Box::pin(self.ready_sender()).await?,
+        };
         match sender.send_request(req).await {
-            Ok(resp) => Ok(resp.map(Body::new)),
+            Ok(resp) => Ok(resp.map(Body::incoming)),
             Err(e) => {
                 if sender.is_closed() {
                     self.forget(&sender);
@@ -349,6 +351,17 @@ impl Channel {
         {
             *slot = None;
         }
+    }
+
+    /// A sender that was open when checked, connecting (once more if the first connection is
+    /// found closed) when needed.
+    async fn ready_sender(&self) -> Result<http2::SendRequest<Body>, Status> {
+        let mut sender = self.h2_sender().await?;
+        if sender.ready().await.is_err() {
+            self.forget(&sender);
+            sender = self.h2_sender().await?;
+        }
+        Ok(sender)
     }
 
     async fn h2_sender(&self) -> Result<http2::SendRequest<Body>, Status> {
@@ -389,6 +402,42 @@ impl Channel {
         let slot = self.inner.h2.lock().unwrap_or_else(|p| p.into_inner());
         slot.as_ref().filter(|s| !s.is_closed()).cloned()
     }
+}
+
+/// Entries of the per-thread cache of parsed call paths.
+const PATH_CACHE: usize = 16;
+
+type PathSlot = Option<(&'static str, http::uri::PathAndQuery)>;
+
+thread_local! {
+    /// Parsed `PathAndQuery`s of static call paths, by the path's address: a client calls a
+    /// handful of methods over and over, and parsing a path costs more than this look-up.
+    /// (Cloning a `PathAndQuery` made from a static string copies no bytes.)
+    static PATHS: std::cell::RefCell<[PathSlot; PATH_CACHE]> =
+        const { std::cell::RefCell::new([const { None }; PATH_CACHE]) };
+}
+
+/// The `PathAndQuery` of a static call path (not `PathAndQuery::from_static`, which panics on
+/// a bad path), parsed once per thread.
+fn static_path(path: &'static str) -> Result<http::uri::PathAndQuery, http::uri::InvalidUri> {
+    let slot = (path.as_ptr() as usize >> 3) % PATH_CACHE;
+    let cached = PATHS.with(|cache| {
+        cache.try_borrow().ok().and_then(|c| match &c[slot] {
+            Some((p, pq)) if std::ptr::eq(*p, path) => Some(pq.clone()),
+            _ => None,
+        })
+    });
+    if let Some(pq) = cached {
+        return Ok(pq);
+    }
+    let pq =
+        http::uri::PathAndQuery::from_maybe_shared(bytes::Bytes::from_static(path.as_bytes()))?;
+    PATHS.with(|cache| {
+        if let Ok(mut c) = cache.try_borrow_mut() {
+            c[slot] = Some((path, pq.clone()));
+        }
+    });
+    Ok(pq)
 }
 
 /// Maps a hyper client error to a status: anything before a response is `unavailable`.
@@ -457,6 +506,8 @@ mod tests {
             "http://localhost/a.B/C"
         );
         assert!(Channel::builder("ftp://x").is_err());
+        // A path that is not a valid URI path is an error, not a panic.
+        assert!(plain.uri_for_static("/a b\u{7f}").is_err());
         assert!(Channel::builder("unix:").is_err());
     }
 }

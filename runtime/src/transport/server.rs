@@ -8,7 +8,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -330,13 +333,20 @@ struct ConnService {
 impl hyper::service::Service<http::Request<Incoming>> for ConnService {
     type Response = http::Response<Body>;
     type Error = std::convert::Infallible;
-    type Future = Pin<
-        Box<dyn Future<Output = Result<http::Response<Body>, std::convert::Infallible>> + Send>,
-    >;
+    type Future = Answer;
 
-    fn call(&self, mut req: http::Request<Incoming>) -> Self::Future {
-        req.extensions_mut().insert(self.peer.clone());
-        let fut = self.handler.call(req.map(Body::new));
-        Box::pin(async move { Ok(fut.await) })
+    fn call(&self, req: http::Request<Incoming>) -> Self::Future {
+        Answer(self.handler.call_from(req.map(Body::incoming), &self.peer))
+    }
+}
+
+/// The handler's future, answering `Ok` (the handler's own box, not boxed a second time).
+struct Answer(BoxFuture<'static, http::Response<Body>>);
+
+impl Future for Answer {
+    type Output = Result<http::Response<Body>, std::convert::Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx).map(Ok)
     }
 }
