@@ -113,6 +113,7 @@ pub fn main(args: &Args) -> Res<()> {
                 Peer::ConnectPluginGrpc => {
                     run_test(CpCaller::new(addr, connect_plugin::Protocol::Grpc)?, t, &sz).await
                 }
+                Peer::ReqwestConnect => run_test(ReqwestCaller::new(addr)?, t, &sz).await,
             }
         };
         match tokio::time::timeout(limit, work).await {
@@ -401,5 +402,126 @@ impl Caller for CpCaller {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// reqwest: a minimal Connect client on reqwest 0.12 (h2c with prior knowledge, no TLS), against
+// connect-plugin's server. Unary: a POST of the binary proto message with
+// `content-type: application/proto` and `connect-protocol-version: 1`. Server stream: a POST of
+// one envelope (`application/connect+proto`), then the response's envelopes until the
+// end-stream message.
+
+// Set up as cheaply as reqwest allows: URLs parsed once (a `&str` is parsed on every call),
+// and no redirect policy (it parses the URL once more per call; connect-plugin's and tonic's
+// clients do not follow redirects either).
+#[derive(Clone)]
+struct ReqwestCaller {
+    client: reqwest::Client,
+    echo: reqwest::Url,
+    stream: reqwest::Url,
+}
+
+impl ReqwestCaller {
+    fn new(addr: std::net::SocketAddr) -> Res<ReqwestCaller> {
+        let client = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(ReqwestCaller {
+            client,
+            echo: format!("http://{addr}{}", crate::cp_pb::ECHO.path).parse()?,
+            stream: format!("http://{addr}{}", crate::cp_pb::ECHO_STREAM.path).parse()?,
+        })
+    }
+
+    fn request_body() -> Vec<u8> {
+        use prost::Message as _;
+        crate::cp_pb::EchoRequest {
+            message: PAYLOAD.to_owned(),
+        }
+        .encode_to_vec()
+    }
+}
+
+/// Splits one enveloped message (flags, payload) off the front of `buf`, if whole.
+fn take_envelope(buf: &mut bytes::BytesMut) -> Option<(u8, Bytes)> {
+    if buf.len() < 5 {
+        return None;
+    }
+    let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+    if buf.len() < 5 + len {
+        return None;
+    }
+    let frame = buf.split_to(5 + len).freeze();
+    Some((frame[0], frame.slice(5..)))
+}
+
+impl Caller for ReqwestCaller {
+    async fn unary(&mut self) -> Res<()> {
+        use prost::Message as _;
+        let resp = self
+            .client
+            .post(self.echo.clone())
+            .header(http::header::CONTENT_TYPE, "application/proto")
+            .header("connect-protocol-version", "1")
+            .body(Self::request_body())
+            .send()
+            .await?;
+        if resp.status() != http::StatusCode::OK {
+            return Err(format!("HTTP status {}", resp.status()).into());
+        }
+        let reply = crate::cp_pb::EchoResponse::decode(resp.bytes().await?)?;
+        if reply.message != PAYLOAD {
+            return Err("bad echo".into());
+        }
+        Ok(())
+    }
+
+    async fn stream(&mut self) -> Res<usize> {
+        use prost::Message as _;
+        let mut body = bytes::BytesMut::new();
+        let message = Self::request_body();
+        body.extend_from_slice(&[0]);
+        body.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        body.extend_from_slice(&message);
+        let mut resp = self
+            .client
+            .post(self.stream.clone())
+            .header(http::header::CONTENT_TYPE, "application/connect+proto")
+            .header("connect-protocol-version", "1")
+            .body(body.freeze())
+            .send()
+            .await?;
+        if resp.status() != http::StatusCode::OK {
+            return Err(format!("HTTP status {}", resp.status()).into());
+        }
+        let mut buf = bytes::BytesMut::new();
+        let mut n = 0;
+        loop {
+            while let Some((flags, payload)) = take_envelope(&mut buf) {
+                if flags & 0x02 != 0 {
+                    // The end-stream message: `{}` unless the call failed.
+                    if &payload[..] != b"{}" {
+                        return Err(format!(
+                            "stream failed: {}",
+                            String::from_utf8_lossy(&payload)
+                        )
+                        .into());
+                    }
+                    return Ok(n);
+                }
+                let m = crate::cp_pb::EchoResponse::decode(payload)?;
+                if m.message != PAYLOAD {
+                    return Err("bad stream message".into());
+                }
+                n += 1;
+            }
+            match resp.chunk().await? {
+                Some(chunk) => buf.extend_from_slice(&chunk),
+                None => return Err("the stream ended without an end-stream message".into()),
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! connect-plugin-bench run    [--rounds 3] [--quick] [--md ../BENCHMARKS.md] [--json FILE]
-//!                             [--peers hyper,tonic,connect-plugin,connect-plugin-grpc]
+//!                             [--peers hyper,tonic,connect-plugin,connect-plugin-grpc,reqwest-connect]
 //!                             [--quiet-pct 3] [--max-wait-secs 180] [--max-other-pct 6]
 //!                             [--retries 2]
 //! connect-plugin-bench server --peer P                 prints `listening on ADDR`, serves until
@@ -14,8 +14,9 @@
 //! ```
 //!
 //! Peers: `hyper` (raw hyper 1 h2c echo: the floor), `tonic` (tonic 0.14 gRPC), `connect-plugin`
-//! (this repository's runtime, Connect protocol, binary proto, h2c) and `connect-plugin-grpc`
-//! (the same server; the client speaks gRPC).
+//! (this repository's runtime, Connect protocol, binary proto, h2c), `connect-plugin-grpc`
+//! (the same server; the client speaks gRPC) and `reqwest-connect` (the same server; a minimal
+//! Connect client on reqwest 0.12, to compare reqwest with the runtime's hyper-based client).
 
 mod client;
 mod run;
@@ -75,15 +76,18 @@ pub enum Peer {
     ConnectPlugin,
     /// connect-plugin's server; its client speaks gRPC.
     ConnectPluginGrpc,
+    /// connect-plugin's server; the client is a minimal Connect client on reqwest 0.12.
+    ReqwestConnect,
 }
 
 impl Peer {
     /// Every peer, in the order runs alternate through them.
-    pub const ALL: [Peer; 4] = [
+    pub const ALL: [Peer; 5] = [
         Peer::Hyper,
         Peer::Tonic,
         Peer::ConnectPlugin,
         Peer::ConnectPluginGrpc,
+        Peer::ReqwestConnect,
     ];
 
     /// Parses a peer name.
@@ -92,7 +96,9 @@ impl Peer {
             .into_iter()
             .find(|p| p.name() == s)
             .ok_or_else(|| {
-                format!("unknown peer {s:?} (hyper|tonic|connect-plugin|connect-plugin-grpc)")
+                format!(
+                    "unknown peer {s:?} (hyper|tonic|connect-plugin|connect-plugin-grpc|reqwest-connect)"
+                )
                     .into()
             })
     }
@@ -104,13 +110,19 @@ impl Peer {
             Peer::Tonic => "tonic",
             Peer::ConnectPlugin => "connect-plugin",
             Peer::ConnectPluginGrpc => "connect-plugin-grpc",
+            Peer::ReqwestConnect => "reqwest-connect",
         }
+    }
+
+    /// Whether this peer is connect-plugin's own client (the issue's targets are about these).
+    pub fn is_ours(self) -> bool {
+        matches!(self, Peer::ConnectPlugin | Peer::ConnectPluginGrpc)
     }
 
     /// The server implementation this peer's client talks to.
     pub fn server(self) -> Peer {
         match self {
-            Peer::ConnectPluginGrpc => Peer::ConnectPlugin,
+            Peer::ConnectPluginGrpc | Peer::ReqwestConnect => Peer::ConnectPlugin,
             p => p,
         }
     }
@@ -182,7 +194,7 @@ fn usage() -> ! {
         "usage:\n  connect-plugin-bench run [--rounds N] [--quick] [--md FILE] [--json FILE] [--peers a,b]\n  \
          connect-plugin-bench server --peer P\n  \
          connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream\n\
-         peers: hyper, tonic, connect-plugin, connect-plugin-grpc"
+         peers: hyper, tonic, connect-plugin, connect-plugin-grpc, reqwest-connect"
     );
     std::process::exit(2)
 }

@@ -419,13 +419,26 @@ fn report(
     if let Some(tonic) = of(Peer::Tonic) {
         md.push_str("\n### connect-plugin / tonic\n\nSame reading as above, divided by tonic's median.\n\n");
         header(&mut md, "peer", &[]);
-        for (p, vals) in med.iter().filter(|(p, _)| p.server() == Peer::ConnectPlugin) {
+        for (p, vals) in med.iter().filter(|(p, _)| p.is_ours()) {
             md.push_str(&format!("| {} |", p.name()));
             for (v, t) in vals.iter().zip(&tonic) {
                 md.push_str(&format!(" {} |", ratio(*v, *t)));
             }
             md.push('\n');
         }
+    }
+    if let (Some(ours), Some(rq)) = (of(Peer::ConnectPlugin), of(Peer::ReqwestConnect)) {
+        md.push_str(
+            "\n### reqwest-connect / connect-plugin\n\nThe same server; the client differs: a minimal \
+             Connect client on reqwest 0.12 (h2c, prior knowledge) against the runtime's own \
+             hyper-based `Client`. reqwest's median / connect-plugin's median, read as above.\n\n",
+        );
+        header(&mut md, "peer", &[]);
+        md.push_str(&format!("| {} |", Peer::ReqwestConnect.name()));
+        for (r, c) in rq.iter().zip(&ours) {
+            md.push_str(&format!(" {} |", ratio(*r, *c)));
+        }
+        md.push('\n');
     }
     md.push_str(&targets(runs, st, &med));
 
@@ -485,12 +498,7 @@ fn targets(runs: &[Run], st: &Settings, med: &[(Peer, Vec<f64>)]) -> String {
         }),
     ];
     let cols = [p50, conc, stream, hwm];
-    let subjects: Vec<Peer> = st
-        .peers
-        .iter()
-        .copied()
-        .filter(|p| p.server() == Peer::ConnectPlugin)
-        .collect();
+    let subjects: Vec<Peer> = st.peers.iter().copied().filter(|p| p.is_ours()).collect();
     if subjects.is_empty() {
         return String::new();
     }

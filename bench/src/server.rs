@@ -43,7 +43,9 @@ pub fn main(args: &Args) -> Res<()> {
         match peer {
             Peer::Hyper => hyper_server(listen).await,
             Peer::Tonic => tonic_server(listen).await,
-            Peer::ConnectPlugin | Peer::ConnectPluginGrpc => cp_server(listen).await,
+            Peer::ConnectPlugin | Peer::ConnectPluginGrpc | Peer::ReqwestConnect => {
+                cp_server(listen).await
+            }
         }
     })
 }
