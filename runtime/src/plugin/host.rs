@@ -353,12 +353,7 @@ impl PluginClientBuilder {
                     .filter(|i| {
                         self.requested.is_empty() || self.requested.iter().any(|r| r == i.name)
                     })
-                    .map(|i| cp::PluginDescriptor {
-                        name: i.name.to_owned(),
-                        service_name: i.service_name.to_owned(),
-                        service_path: i.service_path.to_owned(),
-                        version: i.version.to_owned(),
-                    })
+                    .map(cp::PluginDescriptor::from)
                     .collect();
                 // An unconnected client: direct plugins are called without it.
                 let (connector, _) = crate::transport::memory_link();

@@ -48,3 +48,14 @@ pub trait Plugin: Send + Sync + 'static {
     /// Serves an implementation.
     fn router(service: Arc<Self::Service>) -> Router;
 }
+
+impl From<&PluginInfo> for crate::pb::connectplugin::v1::PluginDescriptor {
+    fn from(i: &PluginInfo) -> Self {
+        crate::pb::connectplugin::v1::PluginDescriptor {
+            name: i.name.to_owned(),
+            service_name: i.service_name.to_owned(),
+            service_path: i.service_path.to_owned(),
+            version: i.version.to_owned(),
+        }
+    }
+}

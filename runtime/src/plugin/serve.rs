@@ -312,18 +312,7 @@ fn plugin_http(
     let descriptors: BTreeMap<u32, Vec<cp::PluginDescriptor>> = config
         .versions
         .iter()
-        .map(|(v, set)| {
-            let ds = set
-                .infos()
-                .map(|i| cp::PluginDescriptor {
-                    name: i.name.to_owned(),
-                    service_name: i.service_name.to_owned(),
-                    service_path: i.service_path.to_owned(),
-                    version: i.version.to_owned(),
-                })
-                .collect();
-            (*v, ds)
-        })
+        .map(|(v, set)| (*v, set.infos().map(cp::PluginDescriptor::from).collect()))
         .collect();
     let services = Arc::new(Services {
         cookie: config.cookie.clone(),
