@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connect_plugin::Code;
-use connect_plugin::plugin::{MagicCookie, Network, PluginClient, PluginError};
+use connect_plugin::plugin::{MagicCookie, Network, PluginClient, PluginError, ReattachConfig};
 use futures::StreamExt;
 use kv::pb::{self, KvService, KvServicePlugin};
 
@@ -355,6 +355,138 @@ async fn when_the_host_is_killed_the_plugin_exits() {
         panic!("the plugin outlived its host");
     });
     assert!(took < Duration::from_millis(1500), "took {took:?}");
+}
+
+/// Where `/proc/PID/fd/N` points, if the process exists.
+fn fd_target(pid: u32, fd: u32) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+        .ok()
+        .map(|p| p.display().to_string())
+}
+
+/// Starts `kv-host --outlive FILE ARGS..`, waits until it has saved the reattach
+/// configuration, and returns the host process.
+fn host_leaving_its_plugin(file: &std::path::Path, args: &[&str]) -> std::process::Child {
+    let mut host = Command::new(HOST)
+        .arg("--plugin")
+        .arg(PLUGIN)
+        .arg("--outlive")
+        .arg(file)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = host.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("saved the reattach configuration") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the host saves its reattach configuration");
+    host
+}
+
+/// Waits (bounded) until the orphaned plugin has pointed its stderr at /dev/null.
+async fn wait_quiet(pid: u32) {
+    let start = Instant::now();
+    while fd_target(pid, 2).as_deref() != Some("/dev/null") {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "stderr still {:?} after the host went",
+            fd_target(pid, 2)
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_plugin_outlives_its_host_and_the_restarted_host_reattaches() {
+    let dir = std::env::temp_dir().join(format!("kv-outlive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("unix.json");
+    // The first host launches the plugin, stores a key, saves the configuration and exits.
+    let mut host = host_leaving_its_plugin(&file, &[]);
+    let host_pid = host.id();
+    assert!(host.wait().unwrap().success());
+    let config = ReattachConfig::load(&file).unwrap();
+    let pid = config.pid.expect("the launching host records the pid");
+    assert!(pid_alive(pid), "the plugin outlived its host");
+    assert_eq!(config.line.network, Network::Unix);
+    assert!(config.host_key.is_none(), "no key for a Unix socket");
+    // Its stdout and stderr pipes have no reader now: it points them at /dev/null instead
+    // of failing (or panicking, for println!) on every write.
+    wait_quiet(pid).await;
+    assert_eq!(fd_target(pid, 1).as_deref(), Some("/dev/null"));
+
+    // The restarted host reattaches; the plugin is the same process, with its data.
+    let plugin = PluginClient::builder(kv::cookie())
+        .reattach(config.clone())
+        .grace(Duration::from_secs(5))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(plugin.pid(), Some(pid));
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    let kept = kv.get(get("session/host-pid").into()).await.unwrap();
+    assert_eq!(kept.into_inner().value, host_pid.to_string().into_bytes());
+    kv.put(put("k", "v").into()).await.unwrap();
+
+    // Stopping it from the new host: Shutdown, and kill() waits until the process is gone
+    // (well inside the grace period: it was the Shutdown, not a SIGKILL).
+    let started = Instant::now();
+    assert!(plugin.kill().await.is_none(), "not this host's child");
+    let took = started.elapsed();
+    assert!(wait_gone(pid, Duration::from_secs(2)).await.is_some());
+    assert!(took < Duration::from_secs(4), "stopping took {took:?}");
+    let socket_dir = std::path::Path::new(&config.line.address).parent().unwrap();
+    assert!(
+        !socket_dir.exists(),
+        "the plugin removed its private directory"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn an_mtls_plugin_survives_its_host_being_killed() {
+    let dir = std::env::temp_dir().join(format!("kv-outlive-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tcp.json");
+    let mut host = host_leaving_its_plugin(&file, &["--tcp", "--hold"]);
+    host.kill().unwrap(); // SIGKILL: the host gets no chance to clean up.
+    host.wait().unwrap();
+    let config = ReattachConfig::load(&file).unwrap();
+    let pid = config.pid.unwrap();
+    assert!(pid_alive(pid), "the plugin outlived its killed host");
+    assert!(config.line.cert.is_some() && config.host_key.is_some());
+    wait_quiet(pid).await;
+
+    // Without the saved host certificate the plugin cannot be reached: it trusts only the
+    // first host's certificate.
+    let err = PluginClient::builder(kv::cookie())
+        .reattach(config.line.clone())
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PluginError::Incompatible { why, .. } if why.contains("certificate")),
+        "{err}"
+    );
+    // With it, the new host is the old one as far as the plugin can tell.
+    let plugin = PluginClient::builder(kv::cookie())
+        .reattach(config)
+        .start()
+        .await
+        .unwrap();
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    assert!(kv.get(get("session/host-pid").into()).await.is_ok());
+    plugin.kill().await;
+    assert!(wait_gone(pid, Duration::from_secs(2)).await.is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

@@ -21,6 +21,9 @@ pub const ENV_NETWORK: &str = "CONNECT_PLUGIN_NETWORK";
 pub const ENV_UNIX_DIR: &str = "CONNECT_PLUGIN_UNIX_DIR";
 /// Environment variable: a standalone plugin's listen address.
 pub const ENV_LISTEN: &str = "CONNECT_PLUGIN_LISTEN";
+/// Set to `1` by a host that lets the plugin outlive it (so a later host can reattach): the
+/// plugin then does not stop when its stdin closes.
+pub const ENV_OUTLIVE_HOST: &str = "CONNECT_PLUGIN_OUTLIVE_HOST";
 
 /// What proves a plugin was started by a host of this application: an environment variable
 /// and its value, chosen by the application. Not a secret; a guard against running a plugin

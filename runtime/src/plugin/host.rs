@@ -13,9 +13,11 @@ use tokio::process::{Child, ChildStdin};
 
 use super::Plugin;
 use super::handshake::{
-    CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_CORE_VERSION, ENV_NETWORK, ENV_UNIX_DIR,
-    HandshakeLine, InvalidHandshakeLine, MagicCookie, Network,
+    CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_CORE_VERSION, ENV_NETWORK, ENV_OUTLIVE_HOST,
+    ENV_UNIX_DIR, HandshakeLine, InvalidHandshakeLine, MagicCookie, Network,
 };
+use super::orphan::ProcessHandle;
+use super::reattach::ReattachConfig;
 use crate::pb::connectplugin::v1 as cp;
 use crate::pb::connectplugin::v1::{HandshakeService as _, PluginControl as _};
 use crate::protocol::Status;
@@ -120,7 +122,7 @@ enum Target {
         envs: Vec<(OsString, OsString)>,
     },
     Endpoint(String),
-    Reattach(HandshakeLine),
+    Reattach(Box<ReattachConfig>),
     InMemory(Box<super::ServeConfig>),
     Direct(super::PluginSet),
 }
@@ -160,6 +162,7 @@ pub struct PluginClientBuilder {
     config: ClientConfig,
     mtls: bool,
     restart: Option<RestartPolicy>,
+    outlive_host: bool,
 }
 
 impl std::fmt::Debug for PluginClientBuilder {
@@ -203,10 +206,24 @@ impl PluginClientBuilder {
         self
     }
 
-    /// Reattaches to a plugin launched earlier (by this or a previous host process) from its
-    /// handshake line.
-    pub fn reattach(mut self, line: HandshakeLine) -> Self {
-        self.target = Some(Target::Reattach(line));
+    /// Reattaches to a plugin launched earlier, by this or a previous host process, from
+    /// its [`ReattachConfig`] ([`PluginClient::reattach_config`]) or just its handshake
+    /// line. With the process id in the configuration, [`PluginClient::kill`] can still
+    /// kill it after the grace period; with the saved host certificate, a plugin on TCP
+    /// with mTLS accepts the new host.
+    pub fn reattach(mut self, config: impl Into<ReattachConfig>) -> Self {
+        self.target = Some(Target::Reattach(Box::new(config.into())));
+        self
+    }
+
+    /// Lets a launched plugin outlive this host (off by default): it keeps running when
+    /// the [`PluginClient`] is dropped or this process exits or dies, so a restarted host
+    /// can [`reattach`](Self::reattach) to it, and it is not in this process's process
+    /// group (a Ctrl-C at the terminal does not reach it). It still stops on
+    /// [`PluginClient::kill`]; its logs reach this host's `tracing` only while this host
+    /// runs. Off, a plugin exits about a second after its host dies.
+    pub fn outlive_host(mut self, enabled: bool) -> Self {
+        self.outlive_host = enabled;
         self
     }
 
@@ -294,16 +311,19 @@ impl PluginClientBuilder {
         let mut again = self.clone();
         again.restart = None;
         let first = again.clone().start_once().await?;
-        let current = Arc::new(std::sync::RwLock::new(first.client.clone()));
-        let pid = Arc::new(std::sync::atomic::AtomicU32::new(first.pid().unwrap_or(0)));
+        let state = Arc::new(Supervised {
+            current: std::sync::RwLock::new(first.client.clone()),
+            pid: std::sync::atomic::AtomicU32::new(first.pid().unwrap_or(0)),
+            restarts: std::sync::atomic::AtomicU32::new(0),
+            reattach: std::sync::RwLock::new(first.reattach_config()),
+        });
         let (connector, _) = crate::transport::memory_link();
         let client = Client::with_config(
             Channel::memory(connector).build(),
             first.client.config().clone(),
         )
-        .with_interceptor(Follow(current.clone()));
+        .with_interceptor(Follow(state.clone()));
         let (stop_tx, stop_rx) = tokio::sync::mpsc::channel(1);
-        let restarts = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let outer = PluginClient {
             name: first.name.clone(),
             client,
@@ -316,13 +336,12 @@ impl PluginClientBuilder {
             grace: first.grace,
             supervisor: Some(Supervisor {
                 stop: stop_tx,
-                pid: pid.clone(),
-                restarts: restarts.clone(),
+                state: state.clone(),
             }),
+            identity: None,
+            handle: None,
         };
-        tokio::spawn(supervise(
-            first, again, policy, current, pid, restarts, stop_rx,
-        ));
+        tokio::spawn(supervise(first, again, policy, state, stop_rx));
         Ok(outer)
     }
 
@@ -332,20 +351,19 @@ impl PluginClientBuilder {
             PluginError::Endpoint("no command, endpoint or handshake line given".into())
         })?;
         let mut memory = None;
-        let identity =
-            if self.mtls && self.network == Network::Tcp && matches!(target, Target::Launch { .. })
-            {
-                Some(
-                    super::mtls::Identity::generate("connect-plugin host").map_err(|e| {
-                        PluginError::Io {
-                            name: "host".into(),
-                            source: std::io::Error::other(e.to_string()),
-                        }
-                    })?,
-                )
-            } else {
-                None
-            };
+        let identity = match &target {
+            Target::Launch { .. } if self.mtls && self.network == Network::Tcp => Some(Arc::new(
+                super::mtls::Identity::generate("connect-plugin host").map_err(|e| {
+                    PluginError::Io {
+                        name: "host".into(),
+                        source: std::io::Error::other(e.to_string()),
+                    }
+                })?,
+            )),
+            Target::Reattach(config) => config.host_identity().map(Arc::new),
+            _ => None,
+        };
+        let mut handle = None;
         let (name, line, process, url) = match target {
             Target::Direct(set) => {
                 let plugins = set
@@ -368,6 +386,8 @@ impl PluginClientBuilder {
                     direct: Some(set),
                     grace: self.grace,
                     supervisor: None,
+                    identity: None,
+                    handle: None,
                 });
             }
             Target::InMemory(config) => {
@@ -387,10 +407,18 @@ impl PluginClientBuilder {
                 )
             }
             Target::Endpoint(url) => (self.name.unwrap_or_else(|| url.clone()), None, None, url),
-            Target::Reattach(line) => {
-                let name = self.name.unwrap_or_else(|| line.address.clone());
-                let url = line.url();
-                (name, Some(line), None, url)
+            Target::Reattach(config) => {
+                let name = self.name.unwrap_or_else(|| config.line.address.clone());
+                let url = config.line.url();
+                // Held from now on, so a recycled pid can never be signalled by mistake.
+                handle = config.pid.and_then(|pid| match ProcessHandle::open(pid) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        tracing::debug!(plugin = %name, pid, error = %e, "cannot open the reattached plugin's process");
+                        None
+                    }
+                });
+                (name, Some(config.line), None, url)
             }
             Target::Launch {
                 program,
@@ -421,6 +449,7 @@ impl PluginClientBuilder {
                     &self.cookie,
                     &self.app_versions,
                     self.network,
+                    self.outlive_host,
                     deadline,
                     self.start_timeout,
                 )
@@ -533,6 +562,8 @@ impl PluginClientBuilder {
             direct: None,
             grace: self.grace,
             supervisor: None,
+            identity,
+            handle,
         })
     }
 }
@@ -549,6 +580,10 @@ pub struct PluginClient {
     direct: Option<super::PluginSet>,
     grace: Duration,
     supervisor: Option<Supervisor>,
+    /// The host's mTLS identity, for a reattach configuration.
+    identity: Option<Arc<super::mtls::Identity>>,
+    /// A reattached plugin's process (not this host's child).
+    handle: Option<ProcessHandle>,
 }
 
 impl std::fmt::Debug for PluginClient {
@@ -579,6 +614,7 @@ impl PluginClient {
             config: ClientConfig::default(),
             mtls: true,
             restart: None,
+            outlive_host: false,
         }
     }
 
@@ -629,9 +665,28 @@ impl PluginClient {
         self.app_version
     }
 
-    /// The handshake line, to reattach later (also from another host process).
-    pub fn handshake_line(&self) -> Option<&HandshakeLine> {
-        self.line.as_ref()
+    /// The plugin's handshake line (the current process's, after restarts); `None` for
+    /// endpoint, in-memory and direct plugins.
+    pub fn handshake_line(&self) -> Option<HandshakeLine> {
+        self.reattach_config().map(|c| c.line)
+    }
+
+    /// What another [`PluginClient`] (in this or a later host process) needs to
+    /// [reattach](PluginClientBuilder::reattach) to this plugin: the handshake line, the
+    /// process id and, with mTLS, this host's certificate and private key — so keep it
+    /// private ([`ReattachConfig::save`] writes a 0600 file). `None` when there is no
+    /// handshake line (endpoint, in-memory and direct plugins).
+    pub fn reattach_config(&self) -> Option<ReattachConfig> {
+        if let Some(s) = &self.supervisor {
+            return s.state.reattach.read().ok().and_then(|l| l.clone());
+        }
+        let line = self.line.clone()?;
+        Some(ReattachConfig {
+            line,
+            pid: self.pid(),
+            host_cert: self.identity.as_ref().map(|i| i.cert_der().to_vec()),
+            host_key: self.identity.as_ref().map(|i| i.key_der().to_vec()),
+        })
     }
 
     /// The runtime client the dispensed services call through.
@@ -639,20 +694,24 @@ impl PluginClient {
         &self.client
     }
 
-    /// The launched process's id (the current one, after restarts).
+    /// The plugin's process id: the launched process (the current one, after restarts), or
+    /// a reattached plugin's from its [`ReattachConfig`].
     pub fn pid(&self) -> Option<u32> {
         if let Some(s) = &self.supervisor {
-            let pid = s.pid.load(std::sync::atomic::Ordering::SeqCst);
+            let pid = s.state.pid.load(std::sync::atomic::Ordering::SeqCst);
             return (pid != 0).then_some(pid);
+        }
+        if let Some(h) = &self.handle {
+            return Some(h.pid());
         }
         self.process.as_ref().and_then(|p| p.child.id())
     }
 
     /// How many times the restart policy has restarted the plugin.
     pub fn restarts(&self) -> u32 {
-        self.supervisor
-            .as_ref()
-            .map_or(0, |s| s.restarts.load(std::sync::atomic::Ordering::SeqCst))
+        self.supervisor.as_ref().map_or(0, |s| {
+            s.state.restarts.load(std::sync::atomic::Ordering::SeqCst)
+        })
     }
 
     /// The plugin's health (`PluginControl.GetHealth`; direct plugins are healthy).
@@ -669,8 +728,10 @@ impl PluginClient {
             .map(|r| r.into_inner())
     }
 
-    /// Stops the plugin: asks it to shut down, waits for the grace period, then kills it.
-    /// Returns how a launched process exited.
+    /// Stops the plugin: asks it to shut down (`PluginControl.Shutdown`; if that cannot be
+    /// delivered, `SIGTERM`), waits for the grace period, then kills it (`SIGKILL`). Returns
+    /// how a launched process exited; `None` for plugins this host did not launch (a
+    /// reattached plugin with a known pid is still waited for and killed).
     pub async fn kill(mut self) -> Option<ExitStatus> {
         if self.direct.is_some() {
             return None;
@@ -697,23 +758,29 @@ impl PluginClient {
             )
             .await;
         if let Err(e) = &asked {
-            tracing::debug!(plugin = %self.name, error = %e, "shutdown request failed; killing");
+            tracing::debug!(plugin = %self.name, error = %e, "shutdown request failed; sending SIGTERM");
         }
-        let process = self.process.take()?;
-        Some(
-            process
-                .stop(if asked.is_ok() {
-                    grace + Duration::from_secs(1)
-                } else {
-                    Duration::ZERO
-                })
-                .await,
-        )
+        // The plugin's own grace, plus a little for it to exit after draining.
+        let wait = grace + Duration::from_secs(1);
+        if let Some(process) = self.process.take() {
+            return Some(process.stop(asked.is_ok(), wait).await);
+        }
+        if let Some(handle) = self.handle.take() {
+            if asked.is_err() {
+                let _ = handle.terminate();
+            }
+            if !handle.wait_exit(wait).await {
+                tracing::warn!(plugin = %self.name, "the plugin did not stop within its grace period; killing it");
+                let _ = handle.kill();
+                handle.wait_exit(Duration::from_secs(5)).await;
+            }
+        }
+        None
     }
 }
 
 /// Sends every call through the client of the plugin's current process.
-struct Follow(Arc<std::sync::RwLock<Client>>);
+struct Follow(Arc<Supervised>);
 
 impl crate::rpc::Interceptor for Follow {
     fn intercept_client<'a>(
@@ -723,6 +790,7 @@ impl crate::rpc::Interceptor for Follow {
     ) -> futures_util::future::BoxFuture<'a, Result<crate::rpc::ClientOutput, Status>> {
         let client = self
             .0
+            .current
             .read()
             .map(|c| c.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
@@ -733,8 +801,15 @@ impl crate::rpc::Interceptor for Follow {
 /// The handle of a supervised plugin; dropping it stops the supervisor (and the plugin).
 struct Supervisor {
     stop: tokio::sync::mpsc::Sender<tokio::sync::oneshot::Sender<Option<ExitStatus>>>,
-    pid: Arc<std::sync::atomic::AtomicU32>,
-    restarts: Arc<std::sync::atomic::AtomicU32>,
+    state: Arc<Supervised>,
+}
+
+/// What a supervised client and its supervisor share about the current process.
+struct Supervised {
+    current: std::sync::RwLock<Client>,
+    pid: std::sync::atomic::AtomicU32,
+    restarts: std::sync::atomic::AtomicU32,
+    reattach: std::sync::RwLock<Option<ReattachConfig>>,
 }
 
 /// Owns the plugin process: restarts it when it exits on its own, stops it when asked.
@@ -742,9 +817,7 @@ async fn supervise(
     mut inner: PluginClient,
     builder: PluginClientBuilder,
     policy: RestartPolicy,
-    current: Arc<std::sync::RwLock<Client>>,
-    pid: Arc<std::sync::atomic::AtomicU32>,
-    restarts: Arc<std::sync::atomic::AtomicU32>,
+    state: Arc<Supervised>,
     mut stop: tokio::sync::mpsc::Receiver<tokio::sync::oneshot::Sender<Option<ExitStatus>>>,
 ) {
     use std::sync::atomic::Ordering;
@@ -758,6 +831,10 @@ async fn supervise(
         };
         tokio::select! {
             reply = stop.recv() => {
+                if reply.is_none() && builder.outlive_host {
+                    // The client was dropped, and the plugin outlives it.
+                    return;
+                }
                 let status = inner.kill().await;
                 if let Some(reply) = reply {
                     let _ = reply.send(status);
@@ -765,7 +842,7 @@ async fn supervise(
                 return;
             }
             status = exited => {
-                let done = restarts.load(Ordering::SeqCst);
+                let done = state.restarts.load(Ordering::SeqCst);
                 tracing::warn!(plugin = %inner.name, ?status, restarts = done, "the plugin exited on its own");
                 if done >= policy.max_restarts {
                     tracing::error!(plugin = %inner.name, "restart limit reached; the plugin stays down");
@@ -782,13 +859,16 @@ async fn supervise(
                     }
                 }
                 backoff = (backoff * 2).min(policy.max_backoff);
-                restarts.fetch_add(1, Ordering::SeqCst);
+                state.restarts.fetch_add(1, Ordering::SeqCst);
                 match builder.clone().start_once().await {
                     Ok(next) => {
-                        if let Ok(mut c) = current.write() {
+                        if let Ok(mut c) = state.current.write() {
                             *c = next.client.clone();
                         }
-                        pid.store(next.pid().unwrap_or(0), Ordering::SeqCst);
+                        state.pid.store(next.pid().unwrap_or(0), Ordering::SeqCst);
+                        if let Ok(mut l) = state.reattach.write() {
+                            *l = next.reattach_config();
+                        }
                         tracing::info!(plugin = %next.name, pid = next.pid(), "plugin restarted");
                         inner = next;
                     }
@@ -804,6 +884,8 @@ async fn supervise(
 /// A launched plugin process: killed when dropped, its private directory removed.
 struct Process {
     child: Child,
+    /// Left running when dropped ([`PluginClientBuilder::outlive_host`]).
+    outlive: bool,
     _stdin: Option<ChildStdin>,
     dir: Option<PathBuf>,
     stderr: Arc<Mutex<VecDeque<String>>>,
@@ -818,10 +900,20 @@ impl Process {
             .unwrap_or_default()
     }
 
-    async fn stop(mut self, wait: Duration) -> ExitStatus {
+    /// Waits up to `wait` for the process to exit (first sending `SIGTERM` unless it was
+    /// asked to shut down), then kills it.
+    async fn stop(mut self, asked: bool, wait: Duration) -> ExitStatus {
+        if !asked {
+            if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
+                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+                }
+            }
+        }
         if let Ok(Ok(status)) = tokio::time::timeout(wait, self.child.wait()).await {
             return status;
         }
+        tracing::warn!("the plugin did not stop within its grace period; killing it");
         let _ = self.child.start_kill();
         match self.child.wait().await {
             Ok(s) => s,
@@ -832,6 +924,14 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        if self.outlive && self.child.try_wait().ok().flatten().is_none() {
+            // The plugin removes its private directory when it stops.
+            tracing::info!(
+                pid = self.child.id(),
+                "leaving the plugin running (it outlives this host)"
+            );
+            return;
+        }
         let _ = self.child.start_kill();
         if let Some(d) = &self.dir {
             let _ = std::fs::remove_dir_all(d);
@@ -895,6 +995,7 @@ async fn launch(
     cookie: &MagicCookie,
     app_versions: &[u32],
     network: Network,
+    outlive: bool,
     deadline: Instant,
     start_timeout: Duration,
 ) -> Result<(Process, HandshakeLine), PluginError> {
@@ -920,10 +1021,18 @@ async fn launch(
                 .join(","),
         )
         .env(ENV_NETWORK, network.as_str())
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
+    if outlive {
+        // No stdin to watch for the host's death; its own process group, so signals meant
+        // for the host's (a Ctrl-C at the terminal) do not stop it.
+        cmd.env(ENV_OUTLIVE_HOST, "1")
+            .stdin(Stdio::null())
+            .process_group(0);
+    } else {
+        // Its stdin closing tells the plugin the host is gone.
+        cmd.stdin(Stdio::piped()).kill_on_drop(true);
+    }
     if let Some(d) = &dir {
         cmd.env(ENV_UNIX_DIR, d);
     }
@@ -958,6 +1067,7 @@ async fn launch(
     let stdout = child.stdout.take();
     let mut process = Process {
         child,
+        outlive,
         _stdin: stdin,
         dir,
         stderr: stderr_tail,

@@ -6,11 +6,14 @@
 pub mod handshake;
 pub mod host;
 pub mod mtls;
+mod orphan;
+pub mod reattach;
 pub mod serve;
 mod set;
 
 pub use handshake::{HandshakeLine, MagicCookie, Network};
 pub use host::{PluginClient, PluginClientBuilder, PluginError, RestartPolicy};
+pub use reattach::ReattachConfig;
 pub use serve::{PluginHealth, ServeConfig, ServeError, serve, serve_main, serve_with};
 pub use set::{PluginSet, PluginSetError};
 

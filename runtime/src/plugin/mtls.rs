@@ -48,6 +48,20 @@ impl Identity {
         })
     }
 
+    /// An identity from a certificate and its PKCS#8 private key (both DER), as saved by
+    /// [`Identity::key_der`] and [`Identity::cert_der`].
+    pub fn from_der(cert: Vec<u8>, key: Vec<u8>) -> Identity {
+        Identity {
+            cert: CertificateDer::from(cert),
+            key: PrivatePkcs8KeyDer::from(key),
+        }
+    }
+
+    /// The private key (PKCS#8 DER). A secret: whoever holds it can call the plugin.
+    pub fn key_der(&self) -> &[u8] {
+        self.key.secret_pkcs8_der()
+    }
+
     /// The certificate (DER), to hand to the peer.
     pub fn cert_der(&self) -> &[u8] {
         self.cert.as_ref()

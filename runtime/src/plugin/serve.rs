@@ -11,8 +11,8 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, watch};
 
 use super::handshake::{
-    CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_LISTEN, ENV_NETWORK, ENV_UNIX_DIR, HandshakeLine,
-    MagicCookie, Network, negotiate, parse_versions,
+    CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_LISTEN, ENV_NETWORK, ENV_OUTLIVE_HOST,
+    ENV_UNIX_DIR, HandshakeLine, MagicCookie, Network, negotiate, parse_versions,
 };
 use super::set::PluginSet;
 use crate::pb::connectplugin::v1 as cp;
@@ -464,8 +464,15 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
         tracing::info!(address = %shown, "plugin serving standalone");
     }
 
+    // A host that lets its plugin outlive it (to reattach after a restart) says so; the
+    // plugin then keeps running when the host goes, and stops writing to the pipes the
+    // host read once nobody reads them.
+    let outlive = launched && std::env::var(ENV_OUTLIVE_HOST).as_deref() == Ok("1");
+    if outlive {
+        super::orphan::quiet_when_orphaned();
+    }
     let host_gone = async {
-        if launched {
+        if launched && !outlive {
             wait_for_stdin_eof().await;
             tracing::info!("the host went away (stdin closed); shutting down");
         } else {
@@ -487,6 +494,13 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
         .and_then(|g| *g)
         .unwrap_or(config.grace);
     server.shutdown(grace).await;
+    if launched {
+        // The host made a private directory for the socket; once the socket is gone it is
+        // empty, and a host that died (or outlived by design) will not remove it.
+        if let Ok(dir) = std::env::var(ENV_UNIX_DIR) {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
     Ok(())
 }
 

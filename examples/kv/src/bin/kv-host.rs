@@ -4,13 +4,18 @@
 //!
 //! `kv-host [--plugin PATH] [--tcp]`. Without `--plugin` it runs the `kv-plugin` built next
 //! to it (building it first when started by `cargo run`).
+//!
+//! Surviving a host restart: `kv-host --outlive FILE` launches a plugin that outlives the
+//! host, stores a key in it, saves what is needed to reattach in `FILE` and exits, leaving
+//! the plugin running; `kv-host --reattach FILE` then reattaches to it, finds the key, runs
+//! the demo and stops it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use connect_plugin::Streaming;
-use connect_plugin::plugin::{Network, PluginClient};
+use connect_plugin::plugin::{Network, PluginClient, ReattachConfig};
 use connect_plugin::rpc::Request;
 use futures::StreamExt;
 use kv::pb::{self, KvService, KvServicePlugin};
@@ -50,6 +55,13 @@ fn plugin_path(explicit: Option<PathBuf>) -> Result<PathBuf, Error> {
     .into())
 }
 
+fn put(key: &str, value: &str) -> pb::PutRequest {
+    pb::PutRequest {
+        key: key.into(),
+        value: value.to_owned().into_bytes().into(),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt()
@@ -61,6 +73,8 @@ async fn main() -> Result<(), Error> {
     let mut explicit = None;
     let mut network = Network::Unix;
     let mut hold = false;
+    let mut outlive = None;
+    let mut reattach = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--plugin" => explicit = args.next().map(PathBuf::from),
@@ -68,25 +82,41 @@ async fn main() -> Result<(), Error> {
             // Launch the plugin, print its pid, and wait forever (used by the tests that
             // kill the host and check the plugin goes too).
             "--hold" => hold = true,
+            "--outlive" => outlive = Some(args.next().ok_or("--outlive needs a file")?),
+            "--reattach" => reattach = Some(args.next().ok_or("--reattach needs a file")?),
             other => {
                 return Err(format!(
-                    "unknown argument {other}; usage: kv-host [--plugin PATH] [--tcp] [--hold]"
+                    "unknown argument {other}; usage: kv-host [--plugin PATH] [--tcp] [--hold] \
+                     [--outlive FILE | --reattach FILE]"
                 )
                 .into());
             }
         }
     }
-    let program = plugin_path(explicit)?;
 
-    println!("launching {}", program.display());
-    let plugin = PluginClient::builder(kv::cookie())
-        .command(program)
-        .network(network)
-        .start()
-        .await?;
+    let plugin = if let Some(file) = &reattach {
+        let config = ReattachConfig::load(file)?;
+        println!(
+            "reattaching to the plugin saved in {file} (pid {:?})",
+            config.pid
+        );
+        PluginClient::builder(kv::cookie())
+            .reattach(config)
+            .start()
+            .await?
+    } else {
+        let program = plugin_path(explicit)?;
+        println!("launching {}", program.display());
+        PluginClient::builder(kv::cookie())
+            .command(program)
+            .network(network)
+            .outlive_host(outlive.is_some())
+            .start()
+            .await?
+    };
     let line = plugin
         .handshake_line()
-        .map(ToString::to_string)
+        .map(|l| l.to_string())
         .unwrap_or_default();
     println!("handshake line: {line}");
     println!(
@@ -99,6 +129,36 @@ async fn main() -> Result<(), Error> {
         plugin.app_version()
     );
     let kv: Arc<dyn KvService> = plugin.dispense::<KvServicePlugin>()?;
+    if let Some(file) = &outlive {
+        kv.put(put("session/host-pid", &std::process::id().to_string()).into())
+            .await?;
+        let config = plugin
+            .reattach_config()
+            .ok_or("a launched plugin has a line")?;
+        config.save(file)?;
+        println!(
+            "saved the reattach configuration to {file}; leaving plugin pid {} running",
+            config.pid.unwrap_or(0)
+        );
+        if hold {
+            std::future::pending::<()>().await;
+        }
+        return Ok(());
+    }
+    if reattach.is_some() {
+        let left = kv
+            .get(
+                pb::GetRequest {
+                    key: "session/host-pid".into(),
+                }
+                .into(),
+            )
+            .await?;
+        println!(
+            "the plugin kept session/host-pid = {} from the previous host",
+            String::from_utf8_lossy(&left.into_inner().value)
+        );
+    }
     if hold {
         println!("plugin pid {}", plugin.pid().unwrap_or(0));
         std::future::pending::<()>().await;
@@ -115,10 +175,6 @@ async fn main() -> Result<(), Error> {
         .into_inner();
     println!("watching keys under greeting/");
 
-    let put = |key: &str, value: &str| pb::PutRequest {
-        key: key.into(),
-        value: value.to_owned().into_bytes().into(),
-    };
     kv.put(put("greeting/en", "hello").into()).await?;
     kv.put(put("greeting/fr", "bonjour").into()).await?;
     let previous = kv
