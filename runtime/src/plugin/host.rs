@@ -18,6 +18,7 @@ use super::handshake::{
 };
 use super::orphan::ProcessHandle;
 use super::reattach::ReattachConfig;
+use crate::interceptors::{BreakerConfig, CircuitBreaker, ClientChain, RetryPolicy};
 use crate::pb::connectplugin::v1 as cp;
 use crate::pb::connectplugin::v1::{HandshakeService as _, PluginControl as _};
 use crate::protocol::Status;
@@ -163,6 +164,9 @@ pub struct PluginClientBuilder {
     mtls: bool,
     restart: Option<RestartPolicy>,
     outlive_host: bool,
+    interceptors: Vec<Arc<dyn crate::rpc::Interceptor>>,
+    retry: Option<RetryPolicy>,
+    breaker: Option<BreakerConfig>,
 }
 
 impl std::fmt::Debug for PluginClientBuilder {
@@ -300,8 +304,69 @@ impl PluginClientBuilder {
         self
     }
 
+    /// A default timeout for every call of the dispensed clients (a request's own timeout
+    /// wins); none by default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = Some(timeout);
+        self
+    }
+
+    /// Adds an interceptor to the dispensed clients' chain (auth, tracing …). Yours run
+    /// first, in the order added, then the circuit breaker, then retry
+    /// ([`ClientChain`]).
+    pub fn interceptor(mut self, interceptor: impl crate::rpc::Interceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// How dispensed clients retry (default [`RetryPolicy::default`]: 3 attempts, and only
+    /// where it is safe).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Dispensed clients do not retry.
+    pub fn no_retry(mut self) -> Self {
+        self.retry = None;
+        self
+    }
+
+    /// The plugin's circuit breaker, shared by all its dispensed clients (default
+    /// [`BreakerConfig::default`]); it outlives restarts of the plugin.
+    pub fn circuit_breaker(mut self, config: BreakerConfig) -> Self {
+        self.breaker = Some(config);
+        self
+    }
+
+    /// No circuit breaker.
+    pub fn no_circuit_breaker(mut self) -> Self {
+        self.breaker = None;
+        self
+    }
+
     /// Launches or connects, then handshakes.
     pub async fn start(self) -> Result<PluginClient, PluginError> {
+        let interceptors = self.interceptors.clone();
+        let retry = self.retry;
+        let breaker = self.breaker;
+        let mut plugin = self.start_supervised().await?;
+        let mut chain = ClientChain::new();
+        for i in interceptors {
+            chain = chain.interceptor_arc(i);
+        }
+        if let Some(config) = breaker {
+            chain =
+                chain.circuit_breaker(Arc::new(CircuitBreaker::new(plugin.name.clone(), config)));
+        }
+        if let Some(policy) = retry {
+            chain = chain.retry(policy);
+        }
+        plugin.chain = chain;
+        Ok(plugin)
+    }
+
+    async fn start_supervised(self) -> Result<PluginClient, PluginError> {
         let Some(policy) = self.restart else {
             return self.start_once().await;
         };
@@ -340,6 +405,7 @@ impl PluginClientBuilder {
             }),
             identity: None,
             handle: None,
+            chain: ClientChain::new(),
         };
         tokio::spawn(supervise(first, again, policy, state, stop_rx));
         Ok(outer)
@@ -388,6 +454,7 @@ impl PluginClientBuilder {
                     supervisor: None,
                     identity: None,
                     handle: None,
+                    chain: ClientChain::new(),
                 });
             }
             Target::InMemory(config) => {
@@ -564,6 +631,7 @@ impl PluginClientBuilder {
             supervisor: None,
             identity,
             handle,
+            chain: ClientChain::new(),
         })
     }
 }
@@ -584,6 +652,8 @@ pub struct PluginClient {
     identity: Option<Arc<super::mtls::Identity>>,
     /// A reattached plugin's process (not this host's child).
     handle: Option<ProcessHandle>,
+    /// The interceptors of dispensed clients.
+    chain: ClientChain,
 }
 
 impl std::fmt::Debug for PluginClient {
@@ -615,44 +685,57 @@ impl PluginClient {
             mtls: true,
             restart: None,
             outlive_host: false,
+            interceptors: Vec::new(),
+            retry: Some(RetryPolicy::default()),
+            breaker: Some(BreakerConfig::default()),
         }
     }
 
     /// The plugin `P` as its service trait: `Arc<dyn KvService>` for `KvServicePlugin`.
     pub fn dispense<P: Plugin>(&self) -> Result<Arc<P::Service>, PluginError> {
+        self.dispense_with::<P>(&self.chain)
+    }
+
+    /// Like [`PluginClient::dispense`], with another chain for this client: start from
+    /// [`PluginClient::chain`] and change what differs (`plugin.chain().clone().no_retry()`).
+    pub fn dispense_with<P: Plugin>(
+        &self,
+        chain: &ClientChain,
+    ) -> Result<Arc<P::Service>, PluginError> {
         let wanted = P::INFO.name;
-        let served = || self.plugins.iter().map(|p| p.name.clone()).collect();
+        let not_served = |why| PluginError::NotServed {
+            name: self.name.clone(),
+            wanted: wanted.to_owned(),
+            why,
+            served: self.plugins.iter().map(|p| p.name.clone()).collect(),
+        };
         if !self.requested.is_empty() && !self.requested.iter().any(|r| r == wanted) {
-            return Err(PluginError::NotServed {
-                name: self.name.clone(),
-                wanted: wanted.to_owned(),
-                why: "it was not requested at the handshake",
-                served: served(),
-            });
+            return Err(not_served("it was not requested at the handshake"));
         }
         if let Some(set) = &self.direct {
             return set
                 .implementation::<P>()
-                .ok_or_else(|| PluginError::NotServed {
-                    name: self.name.clone(),
-                    wanted: wanted.to_owned(),
-                    why: "the plugin set does not hold it",
-                    served: served(),
-                });
+                .ok_or_else(|| not_served("the plugin set does not hold it"));
         }
         if !self
             .plugins
             .iter()
             .any(|p| p.name == wanted && p.service_name == P::INFO.service_name)
         {
-            return Err(PluginError::NotServed {
-                name: self.name.clone(),
-                wanted: wanted.to_owned(),
-                why: "the plugin does not serve it",
-                served: served(),
-            });
+            return Err(not_served("the plugin does not serve it"));
         }
-        Ok(P::client(self.client.clone()))
+        Ok(P::client(chain.apply(&self.client)))
+    }
+
+    /// The chain dispensed clients get: the builder's interceptors, the circuit breaker,
+    /// retry.
+    pub fn chain(&self) -> &ClientChain {
+        &self.chain
+    }
+
+    /// The plugin's circuit breaker (to watch its state), if it has one.
+    pub fn circuit_breaker(&self) -> Option<&Arc<CircuitBreaker>> {
+        self.chain.breaker()
     }
 
     /// The plugins the handshake returned.

@@ -82,6 +82,8 @@ struct Parts {
     message: String,
     details: Vec<ErrorDetail>,
     metadata: HeaderMap,
+    /// Local knowledge, never sent: the request provably did not reach a handler.
+    unprocessed: bool,
 }
 
 impl fmt::Debug for Status {
@@ -113,7 +115,22 @@ impl Status {
             message: message.into(),
             details: Vec::new(),
             metadata: HeaderMap::new(),
+            unprocessed: false,
         }))
+    }
+
+    /// Marks the error as one the server provably never processed: the connection was
+    /// refused or failed before the request went out, or the server refused the stream.
+    /// Such a call may be retried whatever the method. Local knowledge, never on the wire.
+    pub fn into_unprocessed(mut self) -> Self {
+        self.0.unprocessed = true;
+        self
+    }
+
+    /// Whether the request provably never reached a handler (see
+    /// [`Status::into_unprocessed`]).
+    pub fn is_unprocessed(&self) -> bool {
+        self.0.unprocessed
     }
 
     constructors! {

@@ -116,6 +116,22 @@ impl Client {
         }
     }
 
+    /// This client with another default timeout for its calls (same connection and
+    /// interceptors).
+    pub fn with_default_timeout(&self, timeout: Option<Duration>) -> Self {
+        let mut config = self.inner.transport.config.clone();
+        config.timeout = timeout;
+        Client {
+            inner: Arc::new(Inner {
+                transport: HttpTransport {
+                    channel: self.inner.transport.channel.clone(),
+                    config,
+                },
+                interceptors: self.inner.interceptors.clone(),
+            }),
+        }
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.transport.config
@@ -142,7 +158,8 @@ impl Client {
     }
 
     fn call_of<T>(&self, method: &MethodDescriptor, req: Request<T>) -> (ClientCall, T) {
-        let timeout = req.timeout();
+        // The effective timeout, so interceptors (retry) see the whole call's budget.
+        let timeout = req.timeout().or(self.inner.transport.config.timeout);
         let (headers, extensions, message) = req.into_parts();
         (
             ClientCall {

@@ -80,7 +80,9 @@ impl<'a> ServerNext<'a> {
     }
 }
 
-/// The rest of a client chain.
+/// The rest of a client chain. `Copy`: an interceptor may pass a call on more than once
+/// (a retry).
+#[derive(Clone, Copy)]
 pub struct ClientNext<'a> {
     rest: &'a [Arc<dyn Interceptor>],
     transport: &'a dyn ClientTransport,

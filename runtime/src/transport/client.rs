@@ -79,10 +79,13 @@ impl Target {
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(Ok(io)) => Ok(io),
-            Ok(Err(e)) => Err(Status::unavailable(format!("connecting to {self:?}: {e}"))),
+            Ok(Err(e)) => {
+                Err(Status::unavailable(format!("connecting to {self:?}: {e}")).into_unprocessed())
+            }
             Err(_) => Err(Status::unavailable(format!(
                 "connecting to {self:?}: timed out after {timeout:?}"
-            ))),
+            ))
+            .into_unprocessed()),
         }
     }
 }
@@ -321,7 +324,12 @@ impl Channel {
                 .map_err(|e| {
                     let st = Status::unavailable(format!("HTTP/1.1 request failed: {e}"));
                     tracing::debug!(error = ?e, "request failed");
-                    st
+                    // The pool gives a request back unsent only on connect errors.
+                    if e.is_connect() {
+                        st.into_unprocessed()
+                    } else {
+                        st
+                    }
                 });
         }
         // HTTP/2, inline rather than in a second async fn that would carry the request again.
@@ -332,13 +340,38 @@ impl Channel {
             Some(s) => s,
             None => Box::pin(self.ready_sender()).await?,
         };
-        match sender.send_request(req).await {
+        match sender.try_send_request(req).await {
+            Ok(resp) => Ok(resp.map(Body::incoming)),
+            Err(mut e) => {
+                if sender.is_closed() {
+                    self.forget(&sender);
+                }
+                match e.take_message() {
+                    // Never written to the connection (it closed, or a GOAWAY came first):
+                    // send it once more on a fresh one. Nothing of it was read, so this is
+                    // safe for every method, request streams included.
+                    Some(req) => Box::pin(self.resend(req)).await,
+                    None => Err(send_error_status(e.error())),
+                }
+            }
+        }
+    }
+
+    /// Sends a request that never left on a fresh connection, once.
+    async fn resend(&self, req: http::Request<Body>) -> Result<http::Response<Body>, Status> {
+        let mut sender = self.ready_sender().await?;
+        match sender.try_send_request(req).await {
             Ok(resp) => Ok(resp.map(Body::incoming)),
             Err(e) => {
                 if sender.is_closed() {
                     self.forget(&sender);
                 }
-                Err(hyper_error_status(&e))
+                let st = send_error_status(e.error());
+                Err(if e.message().is_some() {
+                    st.into_unprocessed()
+                } else {
+                    st
+                })
             }
         }
     }
@@ -388,6 +421,7 @@ impl Channel {
                     "HTTP/2 handshake with {:?}: {e}",
                     self.inner.target
                 ))
+                .into_unprocessed()
             })?;
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -441,6 +475,22 @@ fn static_path(path: &'static str) -> Result<http::uri::PathAndQuery, http::uri:
 }
 
 /// Maps a hyper client error to a status: anything before a response is `unavailable`.
+/// The status of a request that failed after it was handed to the connection: unprocessed
+/// when the server refused the stream (HTTP/2 `REFUSED_STREAM`: it never reached a handler).
+fn send_error_status(e: &hyper::Error) -> Status {
+    let st = hyper_error_status(e);
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            if h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                return st.into_unprocessed();
+            }
+        }
+        src = s.source();
+    }
+    st
+}
+
 pub(crate) fn hyper_error_status(e: &hyper::Error) -> Status {
     if e.is_timeout() {
         return Status::deadline_exceeded(format!("request timed out: {e}"));

@@ -1,0 +1,329 @@
+//! Retries: exponential backoff with jitter, bounded by the call's deadline and by a retry
+//! budget, and only where a retry cannot do harm.
+//!
+//! Which failures are retried:
+//! - any method, when the request provably never reached a handler
+//!   ([`Status::is_unprocessed`]: connection refused, stream refused, the connection failed
+//!   before the request went out);
+//! - methods the proto marks idempotent or side-effect-free, also on the policy's transient
+//!   codes (`unavailable`, `resource_exhausted`, `aborted` by default);
+//! - nothing else. A call whose requests are a stream (client streaming, bidi) is never
+//!   retried here, since its messages cannot be sent again (the transport still resends
+//!   a request that never left, for every kind); a server-streaming call is retried only
+//!   when it fails before its response starts, so before its first message.
+//!
+//! The policy of one call can be replaced by putting a [`RetryPolicy`] into the request's
+//! extensions (`request.extensions_mut().insert(RetryPolicy::disabled())`).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+
+use super::CodeSet;
+use crate::protocol::{Code, Status};
+use crate::rpc::{ClientCall, ClientInput, ClientNext, ClientOutput, Interceptor};
+
+/// How a call is retried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (default 3; 1 turns retrying off).
+    pub max_attempts: u32,
+    /// The wait before the first retry (default 25 ms).
+    pub initial_backoff: Duration,
+    /// The factor the wait grows by after each retry (default 2).
+    pub multiplier: f64,
+    /// The longest wait (default 1 s).
+    pub max_backoff: Duration,
+    /// Randomisation of each wait, as a fraction: 0.2 waits between 80% and 120% of the
+    /// backoff (default 0.2), so clients that failed together do not retry together.
+    pub jitter: f64,
+    /// Codes retried for idempotent and side-effect-free methods (default `unavailable`,
+    /// `resource_exhausted`, `aborted`).
+    pub retryable_codes: CodeSet,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(25),
+            multiplier: 2.0,
+            max_backoff: Duration::from_secs(1),
+            jitter: 0.2,
+            retryable_codes: CodeSet::of(&[
+                Code::Unavailable,
+                Code::ResourceExhausted,
+                Code::Aborted,
+            ]),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn disabled() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Sets the number of attempts (the first included).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the backoff: the first wait, its growth factor and its ceiling.
+    pub fn with_backoff(mut self, initial: Duration, multiplier: f64, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.multiplier = multiplier.max(1.0);
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets the jitter fraction (clamped to 0..=1).
+    pub fn with_jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Whether `status`, the failure of a call to `method`, may be retried.
+    pub fn should_retry(&self, method: &crate::rpc::MethodDescriptor, status: &Status) -> bool {
+        status.is_unprocessed()
+            || (method.idempotency.is_retry_safe() && self.retryable_codes.contains(status.code()))
+    }
+
+    /// The wait before retry number `retry` (1 for the first), jitter applied.
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .multiplier
+            .powi(i32::try_from(retry.saturating_sub(1)).unwrap_or(i32::MAX));
+        let base = (self.initial_backoff.as_secs_f64() * exp).min(self.max_backoff.as_secs_f64());
+        let factor = 1.0 + self.jitter * (2.0 * fastrand::f64() - 1.0);
+        Duration::from_secs_f64((base * factor).max(0.0))
+    }
+}
+
+/// Limits retries to a share of the calls, so that when a plugin is down its clients do
+/// not multiply the load (a retry storm): every call deposits `ratio` tokens, every retry
+/// takes one, and `min_per_second` tokens a second keep a quiet client able to retry.
+#[derive(Debug)]
+pub struct RetryBudget {
+    ratio: f64,
+    min_per_second: f64,
+    cap: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl Default for RetryBudget {
+    /// Retries up to 20% of calls, and at least 10 a second.
+    fn default() -> Self {
+        RetryBudget::new(0.2, 10.0)
+    }
+}
+
+impl RetryBudget {
+    /// A budget allowing `ratio` retries per call (0.2: one retry per five calls) and at
+    /// least `min_per_second` retries a second.
+    pub fn new(ratio: f64, min_per_second: f64) -> Self {
+        let ratio = ratio.max(0.0);
+        let min_per_second = min_per_second.max(0.0);
+        let cap = min_per_second.max(10.0);
+        RetryBudget {
+            ratio,
+            min_per_second,
+            cap,
+            state: Mutex::new((cap, Instant::now())),
+        }
+    }
+
+    /// Credits one call.
+    fn deposit(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0 = (s.0 + self.ratio).min(self.cap);
+        }
+    }
+
+    /// Takes a token for one retry; false when the budget is spent.
+    pub fn try_withdraw(&self) -> bool {
+        let Ok(mut s) = self.state.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let refill = now.duration_since(s.1).as_secs_f64() * self.min_per_second;
+        s.0 = (s.0 + refill).min(self.cap);
+        s.1 = now;
+        if s.0 >= 1.0 {
+            s.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The retry interceptor (client side).
+#[derive(Debug, Clone)]
+pub struct Retry {
+    policy: RetryPolicy,
+    budget: Arc<RetryBudget>,
+}
+
+impl Retry {
+    /// Retries with `policy` and a default budget of its own.
+    pub fn new(policy: RetryPolicy) -> Self {
+        Retry::with_budget(policy, Arc::new(RetryBudget::default()))
+    }
+
+    /// Retries with `policy`, drawing on `budget` (share one budget between the clients of
+    /// one endpoint).
+    pub fn with_budget(policy: RetryPolicy, budget: Arc<RetryBudget>) -> Self {
+        Retry { policy, budget }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    async fn run<'a>(
+        &'a self,
+        call: ClientCall,
+        next: ClientNext<'a>,
+    ) -> Result<ClientOutput, Status> {
+        let policy = call
+            .extensions
+            .get::<RetryPolicy>()
+            .copied()
+            .unwrap_or(self.policy);
+        self.budget.deposit();
+        let message = match &call.input {
+            ClientInput::Unary(m) if policy.max_attempts > 1 => m.clone(),
+            _ => return next.run(call).await,
+        };
+        let deadline = call.timeout.map(|t| Instant::now() + t);
+        let mut attempt = 1;
+        let mut failed = match next
+            .run(attempt_of(&call, message.clone(), call.timeout))
+            .await
+        {
+            Ok(out) => return Ok(out),
+            Err(e) => e,
+        };
+        loop {
+            if attempt >= policy.max_attempts || !policy.should_retry(&call.method, &failed) {
+                return Err(failed);
+            }
+            let wait = policy.backoff(attempt);
+            // Never sleep past the deadline: a retry that could not start in time would
+            // only turn this error into deadline_exceeded.
+            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
+                return Err(failed);
+            }
+            if !self.budget.try_withdraw() {
+                tracing::debug!(
+                    method = call.method.path,
+                    "retry budget spent; not retrying"
+                );
+                return Err(failed);
+            }
+            tracing::debug!(
+                method = call.method.path,
+                attempt,
+                code = %failed.code(),
+                ?wait,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+            let timeout = match deadline {
+                Some(d) => match d.saturating_duration_since(Instant::now()) {
+                    left if left.is_zero() => return Err(failed),
+                    left => Some(left),
+                },
+                None => None,
+            };
+            failed = match next.run(attempt_of(&call, message.clone(), timeout)).await {
+                Ok(out) => return Ok(out),
+                Err(e) => e,
+            };
+        }
+    }
+}
+
+/// One attempt of `call`: the same method, metadata and message, with the time left.
+fn attempt_of(call: &ClientCall, message: bytes::Bytes, timeout: Option<Duration>) -> ClientCall {
+    ClientCall {
+        method: call.method,
+        headers: call.headers.clone(),
+        extensions: call.extensions.clone(),
+        timeout,
+        input: ClientInput::Unary(message),
+    }
+}
+
+impl Interceptor for Retry {
+    fn intercept_client<'a>(
+        &'a self,
+        call: ClientCall,
+        next: ClientNext<'a>,
+    ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+        Box::pin(self.run(call, next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_ceiling_within_the_jitter() {
+        let p = RetryPolicy::default().with_backoff(
+            Duration::from_millis(100),
+            2.0,
+            Duration::from_millis(350),
+        );
+        for _ in 0..100 {
+            let first = p.backoff(1).as_secs_f64();
+            assert!((0.08..=0.12).contains(&first), "{first}");
+            let second = p.backoff(2).as_secs_f64();
+            assert!((0.16..=0.24).contains(&second), "{second}");
+            let capped = p.backoff(10).as_secs_f64();
+            assert!((0.28..=0.42).contains(&capped), "{capped}");
+        }
+        let exact = p.with_jitter(0.0);
+        assert_eq!(exact.backoff(3), Duration::from_millis(350));
+    }
+
+    #[test]
+    fn the_budget_allows_a_share_of_calls() {
+        let budget = RetryBudget::new(0.5, 0.0);
+        // It starts full (10 tokens), so drain it first.
+        while budget.try_withdraw() {}
+        for _ in 0..10 {
+            budget.deposit();
+        }
+        let mut retries = 0;
+        while budget.try_withdraw() {
+            retries += 1;
+        }
+        assert_eq!(retries, 5, "10 calls at 0.5 buy 5 retries");
+    }
+
+    #[test]
+    fn only_safe_failures_are_retried() {
+        use crate::protocol::StreamType;
+        use crate::rpc::{Idempotency, MethodDescriptor};
+        let p = RetryPolicy::default();
+        let plain = MethodDescriptor::new("/s/Put", StreamType::Unary, Idempotency::Unknown);
+        let idem = MethodDescriptor::new("/s/Get", StreamType::Unary, Idempotency::NoSideEffects);
+        let unavailable = Status::unavailable("down");
+        assert!(!p.should_retry(&plain, &unavailable), "may have run");
+        assert!(p.should_retry(&idem, &unavailable));
+        assert!(p.should_retry(&plain, &unavailable.clone().into_unprocessed()));
+        assert!(!p.should_retry(&idem, &Status::invalid_argument("no")));
+        assert!(!p.should_retry(&idem, &Status::deadline_exceeded("late")));
+    }
+}
