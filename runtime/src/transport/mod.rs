@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod client;
+mod conn;
 pub mod io;
 pub mod limits;
 pub mod memory;
