@@ -1,14 +1,17 @@
 //! HTTP transports: the server (hyper; HTTP/1.1 and h2c on one port, TLS, Unix sockets,
-//! in-memory links, graceful shutdown) and the client channel (HTTP/2 prior knowledge or a
+//! in-memory links, graceful shutdown, per-connection limits) and the client channel (HTTP/2 prior knowledge or a
 //! pooled HTTP/1.1, over the same links).
 
 pub mod body;
 pub mod client;
+mod conn;
 pub mod io;
+pub mod limits;
 pub mod memory;
 pub mod server;
 
 pub use body::{Body, BoxError, HttpHandler, PeerAddr};
 pub use client::{Channel, ChannelBuilder, HttpVersion};
+pub use limits::{InvalidLimit, ServerLimits};
 pub use memory::{MemoryConnector, MemoryListener, memory_link};
 pub use server::{ListenAddr, Listener, RunningServer, Server, ShutdownHandle};
