@@ -8,7 +8,7 @@ pub mod io;
 pub mod memory;
 pub mod server;
 
-pub use body::{Body, BoxError, HttpHandler, PeerAddr};
+pub use body::{Body, BoxError, HttpHandler, PeerAddr, PeerCertificates};
 pub use client::{Channel, ChannelBuilder, HttpVersion};
 pub use memory::{MemoryConnector, MemoryListener, memory_link};
 pub use server::{ListenAddr, Listener, RunningServer, Server, ShutdownHandle};

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::body::{Body, HttpHandler, PeerAddr};
+use super::body::{Body, HttpHandler, PeerAddr, PeerCertificates};
 use super::io::Io;
 use super::memory::MemoryListener;
 
@@ -289,10 +289,14 @@ fn serve_connection(
     let tls = server.tls.clone();
     let handshake_timeout = server.tls_handshake_timeout;
     Box::pin(async move {
+        let mut certs = None;
         let io = match (tls, io) {
             (Some(acceptor), Io::Tcp(tcp)) => {
                 match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => Io::TlsServer(Box::new(s)),
+                    Ok(Ok(s)) => {
+                        certs = verified_client_certificates(&s);
+                        Io::TlsServer(Box::new(s))
+                    }
                     Ok(Err(e)) => {
                         tracing::debug!(error = %e, "TLS handshake failed");
                         return;
@@ -305,7 +309,11 @@ fn serve_connection(
             }
             (_, io) => io,
         };
-        let service = ConnService { handler, peer };
+        let service = ConnService {
+            handler,
+            peer,
+            certs,
+        };
         let conn = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         tokio::select! {
@@ -324,10 +332,21 @@ fn serve_connection(
     })
 }
 
+/// The client's certificate chain, which the server's verifier accepted during the handshake
+/// (rustls keeps none otherwise).
+fn verified_client_certificates(
+    tls: &tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+) -> Option<PeerCertificates> {
+    let chain = tls.get_ref().1.peer_certificates()?;
+    PeerCertificates::new(chain.iter().map(|c| c.clone().into_owned()).collect())
+}
+
 #[derive(Clone)]
 struct ConnService {
     handler: Arc<dyn HttpHandler>,
     peer: PeerAddr,
+    /// The verified client certificates of a mutual-TLS connection, added to every request.
+    certs: Option<PeerCertificates>,
 }
 
 impl hyper::service::Service<http::Request<Incoming>> for ConnService {
@@ -336,7 +355,11 @@ impl hyper::service::Service<http::Request<Incoming>> for ConnService {
     type Future = Answer;
 
     fn call(&self, req: http::Request<Incoming>) -> Self::Future {
-        Answer(self.handler.call_from(req.map(Body::incoming), &self.peer))
+        let mut req = req.map(Body::incoming);
+        if let Some(certs) = &self.certs {
+            req.extensions_mut().insert(certs.clone());
+        }
+        Answer(self.handler.call_from(req, &self.peer))
     }
 }
 
