@@ -1,0 +1,6 @@
+//! Ready-made interceptors, between the call layer ([`crate::rpc`]) and plugins: each is an
+//! [`Interceptor`](crate::rpc::Interceptor) added to a `Router` (server side) or a `Client`
+//! (client side). [`auth`] authenticates callers (bearer token, API key, mutual-TLS
+//! certificate) and authorizes them per method.
+
+pub mod auth;
