@@ -69,7 +69,8 @@ pub struct Identity(Arc<IdentityInner>);
 
 #[derive(Clone, PartialEq, Eq)]
 struct IdentityInner {
-    principal: String,
+    /// Shared, so that per-caller tables (the rate limiter's) key on it without copying.
+    principal: Arc<str>,
     roles: BTreeSet<String>,
     attributes: BTreeMap<String, String>,
     scheme: Option<&'static str>,
@@ -79,7 +80,7 @@ impl Identity {
     /// An identity named `principal`, without roles or attributes.
     pub fn new(principal: impl Into<String>) -> Self {
         Identity(Arc::new(IdentityInner {
-            principal: principal.into(),
+            principal: Arc::from(principal.into()),
             roles: BTreeSet::new(),
             attributes: BTreeMap::new(),
             scheme: None,
@@ -110,6 +111,11 @@ impl Identity {
     /// The principal's name.
     pub fn principal(&self) -> &str {
         &self.0.principal
+    }
+
+    /// The principal's name, shared.
+    pub(crate) fn principal_shared(&self) -> Arc<str> {
+        self.0.principal.clone()
     }
 
     /// The roles, in order.
