@@ -2,8 +2,9 @@
 //! speaking gRPC and gRPC-Web.
 //!
 //! Layers, lowest first: [`protocol`] (pure wire logic), [`transport`] (HTTP servers and
-//! clients over TCP, TLS, Unix sockets and in-memory links) and [`rpc`] (typed calls,
-//! routing and interceptors — the API generated code targets).
+//! clients over TCP, TLS, Unix sockets and in-memory links), [`rpc`] (typed calls,
+//! routing and interceptors — the API generated code targets) and [`interceptors`]
+//! (ready-made ones: authentication, rate limiting).
 #![warn(missing_docs)]
 
 pub mod codegen;

@@ -1,9 +1,14 @@
-//! Interceptors that make calls resilient and safe: retry and circuit breaking on clients.
-//! They build on [`crate::rpc::Interceptor`] and compose in a documented order; for a
-//! client: auth → circuit breaker → retry → transport ([`ClientChain`]).
+//! Ready-made interceptors, between the call layer ([`crate::rpc`]) and plugins: each is an
+//! [`Interceptor`](crate::rpc::Interceptor) added to a `Router` (server side) or a `Client`
+//! (client side). [`auth`] authenticates callers (bearer token, API key, mutual-TLS
+//! certificate) and authorizes them per method; [`rate_limit`] limits calls per caller;
+//! [`retry`] and [`breaker`] make client calls resilient. On a client they compose in a
+//! documented order: auth → circuit breaker → retry → transport ([`ClientChain`]).
 
+pub mod auth;
 pub mod breaker;
 pub mod chain;
+pub mod rate_limit;
 pub mod retry;
 
 pub use breaker::{BreakerConfig, BreakerState, CircuitBreaker, StateChange};

@@ -73,7 +73,8 @@ pub struct ServerCall {
     pub method: MethodDescriptor,
     /// Request headers.
     pub headers: HeaderMap,
-    /// Extensions: the peer address, and whatever interceptors add.
+    /// Extensions: the peer address, a mutual-TLS client's verified
+    /// [`PeerCertificates`](super::message::PeerCertificates), and whatever interceptors add.
     pub extensions: Extensions,
     /// The caller's deadline.
     pub deadline: Option<Instant>,

@@ -6,7 +6,7 @@ use http::{Extensions, HeaderMap};
 
 use crate::protocol::Protocol;
 
-pub use crate::transport::body::PeerAddr;
+pub use crate::transport::body::{PeerAddr, PeerCertificates};
 
 /// A request: a message (or a stream of them) with headers and call options.
 pub struct Request<T> {
@@ -137,8 +137,8 @@ impl<T> Request<T> {
         (self.metadata, self.extensions.into_inner(), self.message)
     }
 
-    /// Typed extensions: on the server, the [`PeerAddr`] and whatever interceptors add
-    /// (an authenticated identity, say).
+    /// Typed extensions: on the server, the [`PeerAddr`], a mutual-TLS client's verified
+    /// [`PeerCertificates`], and whatever interceptors add (an authenticated identity, say).
     pub fn extensions(&self) -> &Extensions {
         self.extensions.get()
     }

@@ -207,3 +207,29 @@ pub enum PeerAddr {
     /// An in-memory link.
     Memory,
 }
+
+/// The certificate chain a TLS client presented, end-entity certificate first. The server
+/// puts it into the extensions of every request on the connection, and only once the TLS
+/// handshake succeeded, that is after the server's client-certificate verifier accepted
+/// it: holding one means "this peer proved it owns this certificate". Cheap to clone (one
+/// chain per connection, shared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCertificates(std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>);
+
+impl PeerCertificates {
+    /// Wraps a verified chain; `None` if it is empty.
+    pub fn new(chain: Vec<rustls::pki_types::CertificateDer<'static>>) -> Option<Self> {
+        (!chain.is_empty()).then(|| PeerCertificates(chain.into()))
+    }
+
+    /// The peer's own (end-entity) certificate.
+    pub fn end_entity(&self) -> &rustls::pki_types::CertificateDer<'static> {
+        // Never empty: `new` refuses an empty chain.
+        &self.0[0]
+    }
+
+    /// The whole chain as presented, end-entity certificate first.
+    pub fn chain(&self) -> &[rustls::pki_types::CertificateDer<'static>] {
+        &self.0
+    }
+}

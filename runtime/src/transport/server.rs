@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::body::{Body, HttpHandler, PeerAddr};
+use super::body::{Body, HttpHandler, PeerAddr, PeerCertificates};
 use super::conn::{ConnTrack, InFlight, TrackedBody, Watched};
 use super::io::Io;
 use super::limits::ServerLimits;
@@ -411,11 +411,15 @@ fn serve_connection(
     let tls = server.tls.clone();
     let limits = server.limits.clone();
     Box::pin(async move {
+        let mut certs = None;
         let io = match (tls, io) {
             (Some(acceptor), Io::Tcp(tcp)) => {
                 let handshake = acceptor.accept(tcp);
                 match tokio::time::timeout(limits.tls_handshake_timeout, handshake).await {
-                    Ok(Ok(s)) => Io::TlsServer(Box::new(s)),
+                    Ok(Ok(s)) => {
+                        certs = verified_client_certificates(&s);
+                        Io::TlsServer(Box::new(s))
+                    }
                     Ok(Err(e)) => {
                         tracing::debug!(?peer, error = %e, "TLS handshake failed");
                         return;
@@ -433,6 +437,7 @@ fn serve_connection(
             handler,
             peer: peer.clone(),
             track: track.clone(),
+            certs,
         };
         let conn = builder.serve_connection(TokioIo::new(Watched::new(io, track.clone())), service);
         tokio::pin!(conn);
@@ -506,11 +511,22 @@ fn serve_connection(
     })
 }
 
+/// The client's certificate chain, which the server's verifier accepted during the handshake
+/// (rustls keeps none otherwise).
+fn verified_client_certificates(
+    tls: &tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+) -> Option<PeerCertificates> {
+    let chain = tls.get_ref().1.peer_certificates()?;
+    PeerCertificates::new(chain.iter().map(|c| c.clone().into_owned()).collect())
+}
+
 #[derive(Clone)]
 struct ConnService {
     handler: Arc<dyn HttpHandler>,
     peer: PeerAddr,
     track: Arc<ConnTrack>,
+    /// The verified client certificates of a mutual-TLS connection, added to every request.
+    certs: Option<PeerCertificates>,
 }
 
 impl hyper::service::Service<http::Request<Incoming>> for ConnService {
@@ -520,8 +536,12 @@ impl hyper::service::Service<http::Request<Incoming>> for ConnService {
 
     fn call(&self, req: http::Request<Incoming>) -> Self::Future {
         self.track.greet();
+        let mut req = req.map(Body::incoming);
+        if let Some(certs) = &self.certs {
+            req.extensions_mut().insert(certs.clone());
+        }
         Answer {
-            fut: self.handler.call_from(req.map(Body::incoming), &self.peer),
+            fut: self.handler.call_from(req, &self.peer),
             in_flight: Some(InFlight::new(&self.track)),
         }
     }
