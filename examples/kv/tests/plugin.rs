@@ -559,6 +559,58 @@ async fn standalone_plugin_reached_by_endpoint() {
 }
 
 #[tokio::test]
+async fn plugin_side_auth_and_host_side_chain_work_together() {
+    use connect_plugin::interceptors::auth::{Authenticator, BearerAuth, Credentials, Identity};
+    use connect_plugin::plugin::{PluginSet, ServeConfig};
+    let set = PluginSet::new()
+        .with::<KvServicePlugin>(Arc::new(kv::KvStore::default()))
+        .unwrap();
+    // The plugin demands a bearer token for its services; the plugin protocol itself
+    // (handshake, health, control) stays open to the host.
+    let auth = Authenticator::new()
+        .provider(BearerAuth::server(
+            Credentials::new().with("s3cret", Identity::new("host")),
+        ))
+        .public("connectplugin.v1.HandshakeService")
+        .public("connectplugin.v1.PluginControl")
+        .public("grpc.health.v1.Health");
+    let config = ServeConfig::new(kv::cookie(), set).interceptor(auth);
+    let with_token = PluginClient::builder(kv::cookie())
+        .in_memory(config.clone())
+        .interceptor(BearerAuth::client("s3cret").unwrap())
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        with_token.circuit_breaker().is_some(),
+        "dispensed clients get a breaker"
+    );
+    assert!(with_token.chain().retry_policy().is_some(), "and retry");
+    let kv = with_token.dispense::<KvServicePlugin>().unwrap();
+    kv.put(put("a", "1").into()).await.unwrap();
+
+    let without = PluginClient::builder(kv::cookie())
+        .in_memory(config)
+        .start()
+        .await
+        .unwrap();
+    let err = without
+        .dispense::<KvServicePlugin>()
+        .unwrap()
+        .get(get("a").into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{err}");
+    assert!(!err.message().contains("s3cret"));
+    // A refusal is an answer, not a sick plugin: the breaker stays closed.
+    assert_eq!(
+        without.circuit_breaker().unwrap().state(),
+        connect_plugin::interceptors::BreakerState::Closed
+    );
+    assert!(without.health().await.is_ok(), "health stays public");
+}
+
+#[tokio::test]
 async fn in_memory_mode_speaks_the_full_protocol() {
     use connect_plugin::plugin::{PluginSet, ServeConfig};
     let set = PluginSet::new()

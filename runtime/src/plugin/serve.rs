@@ -22,7 +22,7 @@ use crate::rpc::{Request, Response, Router, Streaming};
 use crate::transport::{Body, HttpHandler, ListenAddr, Server};
 
 /// How a plugin binary serves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     /// The magic cookie a host sets.
     pub cookie: MagicCookie,
@@ -33,6 +33,27 @@ pub struct ServeConfig {
     /// Serve standalone on this address (`HOST:PORT` or `unix:/path`) instead of being
     /// launched; also taken from `--listen ADDR` or `CONNECT_PLUGIN_LISTEN`.
     pub listen: Option<String>,
+    /// Server-side interceptors around every call (auth, rate limits …), the first added
+    /// outermost. They also see the handshake, health and control calls: an
+    /// authenticator should let those through (`Authenticator::public`) when the host does
+    /// not send credentials.
+    pub interceptors: Vec<Arc<dyn crate::rpc::Interceptor>>,
+    /// Connection limits and timeouts of the server (slow clients, stream and connection
+    /// caps, keep-alive).
+    pub limits: crate::transport::ServerLimits,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("cookie", &self.cookie)
+            .field("versions", &self.versions.keys().collect::<Vec<_>>())
+            .field("grace", &self.grace)
+            .field("listen", &self.listen)
+            .field("interceptors", &self.interceptors.len())
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 impl ServeConfig {
@@ -43,7 +64,21 @@ impl ServeConfig {
             versions: BTreeMap::from([(1, plugins)]),
             grace: Duration::from_secs(5),
             listen: None,
+            interceptors: Vec::new(),
+            limits: crate::transport::ServerLimits::default(),
         }
+    }
+
+    /// Adds a server-side interceptor (see [`ServeConfig::interceptors`]).
+    pub fn interceptor(mut self, interceptor: impl crate::rpc::Interceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Sets the server's connection limits.
+    pub fn limits(mut self, limits: crate::transport::ServerLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Several versions of the plugin set; the host and plugin pick the highest common.
@@ -53,6 +88,8 @@ impl ServeConfig {
             versions,
             grace: Duration::from_secs(5),
             listen: None,
+            interceptors: Vec::new(),
+            limits: crate::transport::ServerLimits::default(),
         }
     }
 }
@@ -327,10 +364,13 @@ fn plugin_http(
         .get(&app_version)
         .map(PluginSet::router)
         .unwrap_or_default();
-    let router = plugins
+    let mut router = plugins
         .merge(cp::handshake_service_router(Arc::new(services.clone())))
         .merge(hv1::health_router(Arc::new(services.clone())))
         .merge(cp::plugin_control_router(Arc::new(services.clone())));
+    for i in &config.interceptors {
+        router = router.interceptor_arc(i.clone());
+    }
     (PluginHttp { router, health }, services)
 }
 
@@ -419,7 +459,7 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
     let (http, services) = plugin_http(&config, app_version, health.clone(), shutdown.clone());
     // Over TCP with a host certificate in the environment: mutual TLS, each side trusting
     // only the other's one-time certificate.
-    let mut server = Server::new(http);
+    let mut server = Server::new(http).limits(config.limits.clone());
     let mut cert = None;
     if launched && !address.starts_with("unix:") {
         if let Ok(encoded) = std::env::var(super::mtls::ENV_HOST_CERT) {

@@ -141,6 +141,12 @@ impl Router {
         self
     }
 
+    /// Adds a shared interceptor around every call.
+    pub fn interceptor_arc(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
+        self.inner_mut().interceptors.push(interceptor);
+        self
+    }
+
     /// Sets the limit on one message, before and after decompression (default 4 MiB).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.inner_mut().max_message_size = bytes;
