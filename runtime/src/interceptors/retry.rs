@@ -22,7 +22,10 @@ use futures_util::future::BoxFuture;
 
 use super::CodeSet;
 use crate::protocol::{Code, Status};
-use crate::rpc::{ClientCall, ClientInput, ClientNext, ClientOutput, Interceptor};
+use crate::rpc::streaming::Resume;
+use crate::rpc::{
+    ClientCall, ClientInput, ClientNext, ClientOutput, ClientOutputBody, Interceptor,
+};
 
 /// How a call is retried.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -203,64 +206,129 @@ impl Retry {
             ClientInput::Unary(m) if policy.max_attempts > 1 => m.clone(),
             _ => return next.run(call).await,
         };
-        let deadline = call.timeout.map(|t| Instant::now() + t);
-        let mut attempt = 1;
-        let mut failed = match next
-            .run(attempt_of(&call, message.clone(), call.timeout))
-            .await
-        {
-            Ok(out) => return Ok(out),
-            Err(e) => e,
+        let mut attempts = Attempts {
+            policy,
+            budget: self.budget.clone(),
+            deadline: call.timeout.map(|t| Instant::now() + t),
+            done: 1,
+            template: ClientCall {
+                method: call.method,
+                headers: call.headers,
+                extensions: call.extensions,
+                timeout: call.timeout,
+                input: ClientInput::Unary(bytes::Bytes::new()),
+            },
+            message,
         };
+        let mut result = next.run(attempts.call(attempts.template.timeout)).await;
         loop {
-            if attempt >= policy.max_attempts || !policy.should_retry(&call.method, &failed) {
-                return Err(failed);
+            match result {
+                Ok(out) => return Ok(attempts.resume_streams(out, next)),
+                Err(failed) => {
+                    let Some(wait) = attempts.next_wait(&failed) else {
+                        return Err(failed);
+                    };
+                    tokio::time::sleep(wait).await;
+                    let Some(timeout) = attempts.time_left() else {
+                        return Err(failed);
+                    };
+                    result = next.run(attempts.call(timeout)).await;
+                }
             }
-            let wait = policy.backoff(attempt);
-            // Never sleep past the deadline: a retry that could not start in time would
-            // only turn this error into deadline_exceeded.
-            if deadline.is_some_and(|d| Instant::now() + wait >= d) {
-                return Err(failed);
-            }
-            if !self.budget.try_withdraw() {
-                tracing::debug!(
-                    method = call.method.path,
-                    "retry budget spent; not retrying"
-                );
-                return Err(failed);
-            }
-            tracing::debug!(
-                method = call.method.path,
-                attempt,
-                code = %failed.code(),
-                ?wait,
-                "retrying"
-            );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-            let timeout = match deadline {
-                Some(d) => match d.saturating_duration_since(Instant::now()) {
-                    left if left.is_zero() => return Err(failed),
-                    left => Some(left),
-                },
-                None => None,
-            };
-            failed = match next.run(attempt_of(&call, message.clone(), timeout)).await {
-                Ok(out) => return Ok(out),
-                Err(e) => e,
-            };
         }
     }
 }
 
-/// One attempt of `call`: the same method, metadata and message, with the time left.
-fn attempt_of(call: &ClientCall, message: bytes::Bytes, timeout: Option<Duration>) -> ClientCall {
-    ClientCall {
-        method: call.method,
-        headers: call.headers.clone(),
-        extensions: call.extensions.clone(),
-        timeout,
-        input: ClientInput::Unary(message),
+/// The state of one call's attempts.
+struct Attempts {
+    policy: RetryPolicy,
+    budget: Arc<RetryBudget>,
+    deadline: Option<Instant>,
+    /// Attempts made so far.
+    done: u32,
+    /// The call, its message aside.
+    template: ClientCall,
+    message: bytes::Bytes,
+}
+
+impl Attempts {
+    /// One attempt: the same method, metadata and message, with `timeout` left.
+    fn call(&self, timeout: Option<Duration>) -> ClientCall {
+        ClientCall {
+            method: self.template.method,
+            headers: self.template.headers.clone(),
+            extensions: self.template.extensions.clone(),
+            timeout,
+            input: ClientInput::Unary(self.message.clone()),
+        }
+    }
+
+    /// Whether to retry after `failed`: the wait before the next attempt (counted as made),
+    /// or `None`.
+    fn next_wait(&mut self, failed: &Status) -> Option<Duration> {
+        let method = &self.template.method;
+        if self.done >= self.policy.max_attempts || !self.policy.should_retry(method, failed) {
+            return None;
+        }
+        let wait = self.policy.backoff(self.done);
+        // Never sleep past the deadline: a retry that could not start in time would only
+        // turn this error into deadline_exceeded.
+        if self.deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            return None;
+        }
+        if !self.budget.try_withdraw() {
+            tracing::debug!(method = method.path, "retry budget spent; not retrying");
+            return None;
+        }
+        tracing::debug!(method = method.path, attempt = self.done, code = %failed.code(), ?wait, "retrying");
+        self.done += 1;
+        Some(wait)
+    }
+
+    /// The time left for the next attempt: `Some(None)` without a deadline, `None` when
+    /// none is left.
+    fn time_left(&self) -> Option<Option<Duration>> {
+        match self.deadline {
+            None => Some(None),
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                (!left.is_zero()).then_some(Some(left))
+            }
+        }
+    }
+
+    /// A server stream that fails before its first message starts the call again (within
+    /// the same attempts, backoff, deadline and budget).
+    fn resume_streams(mut self, out: ClientOutput, next: ClientNext<'_>) -> ClientOutput {
+        let ClientOutput {
+            headers,
+            body: ClientOutputBody::Stream(raw),
+        } = out
+        else {
+            return out;
+        };
+        let next = next.to_owned_next();
+        let resume: Resume = Box::new(move |failed: &Status| {
+            let wait = self.next_wait(failed)?;
+            let mut call = self.call(None);
+            let deadline = self.deadline;
+            let next = next.clone();
+            Some(Box::pin(async move {
+                tokio::time::sleep(wait).await;
+                if let Some(d) = deadline {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(Status::deadline_exceeded("the call's deadline passed"));
+                    }
+                    call.timeout = Some(left);
+                }
+                next.run(call).await
+            }))
+        });
+        ClientOutput {
+            headers,
+            body: ClientOutputBody::Stream(raw.resume_with(resume)),
+        }
     }
 }
 

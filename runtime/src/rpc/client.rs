@@ -61,12 +61,12 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    transport: HttpTransport,
-    interceptors: Vec<Arc<dyn Interceptor>>,
+pub(crate) struct Inner {
+    pub(crate) transport: HttpTransport,
+    pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
-struct HttpTransport {
+pub(crate) struct HttpTransport {
     channel: Channel,
     config: ClientConfig,
 }
@@ -152,9 +152,7 @@ impl Client {
             // than through its boxed future.
             return self.inner.transport.send_call(call).await;
         }
-        ClientNext::new(&self.inner.interceptors, &self.inner.transport)
-            .run(call)
-            .await
+        ClientNext::new(&self.inner).run(call).await
     }
 
     fn call_of<T>(&self, method: &MethodDescriptor, req: Request<T>) -> (ClientCall, T) {

@@ -84,25 +84,59 @@ impl<'a> ServerNext<'a> {
 /// (a retry).
 #[derive(Clone, Copy)]
 pub struct ClientNext<'a> {
-    rest: &'a [Arc<dyn Interceptor>],
-    transport: &'a dyn ClientTransport,
+    root: &'a Arc<super::client::Inner>,
+    pos: usize,
 }
 
 impl<'a> ClientNext<'a> {
-    pub(crate) fn new(
-        rest: &'a [Arc<dyn Interceptor>],
-        transport: &'a dyn ClientTransport,
-    ) -> Self {
-        ClientNext { rest, transport }
+    pub(crate) fn new(root: &'a Arc<super::client::Inner>) -> Self {
+        ClientNext { root, pos: 0 }
     }
 
     /// Passes the call on.
     pub fn run(self, call: ClientCall) -> BoxFuture<'a, Result<ClientOutput, Status>> {
-        match self.rest.split_first() {
-            Some((first, rest)) => {
-                first.intercept_client(call, ClientNext::new(rest, self.transport))
-            }
-            None => self.transport.send(call),
+        match self.root.interceptors.get(self.pos) {
+            Some(first) => first.intercept_client(
+                call,
+                ClientNext {
+                    root: self.root,
+                    pos: self.pos + 1,
+                },
+            ),
+            None => self.root.transport.send(call),
         }
+    }
+
+    /// An owned handle on the rest of the chain, for work that outlives this interceptor's
+    /// future (a response stream that starts the call again).
+    pub fn to_owned_next(&self) -> OwnedClientNext {
+        OwnedClientNext {
+            root: self.root.clone(),
+            pos: self.pos,
+        }
+    }
+}
+
+/// The rest of a client chain, owned ([`ClientNext::to_owned_next`]).
+#[derive(Clone)]
+pub struct OwnedClientNext {
+    root: Arc<super::client::Inner>,
+    pos: usize,
+}
+
+impl std::fmt::Debug for OwnedClientNext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedClientNext")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OwnedClientNext {
+    /// Passes a call on.
+    pub fn run(&self, call: ClientCall) -> BoxFuture<'static, Result<ClientOutput, Status>> {
+        let root = self.root.clone();
+        let pos = self.pos;
+        Box::pin(async move { ClientNext { root: &root, pos }.run(call).await })
     }
 }

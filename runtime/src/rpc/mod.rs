@@ -18,7 +18,9 @@ pub use call::{
 };
 pub use client::{Client, ClientConfig};
 pub use handler::{BoxStream, bidi_streaming, client_streaming, server_streaming, unary};
-pub use interceptor::{ClientNext, ClientTransport, Handler, Interceptor, ServerNext};
+pub use interceptor::{
+    ClientNext, ClientTransport, Handler, Interceptor, OwnedClientNext, ServerNext,
+};
 pub use message::{PeerAddr, PeerCertificates, Request, Response};
 pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, Router};
 pub use streaming::{RawStreaming, Streaming};

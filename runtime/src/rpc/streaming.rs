@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_core::Stream;
+use futures_util::future::BoxFuture;
 use http::HeaderMap;
 use http_body::Body as _;
 use tokio::time::Sleep;
@@ -24,6 +25,13 @@ pub(crate) enum Side {
     Client,
 }
 
+/// Decides, given the error a response stream failed with before its first message,
+/// whether to start the call again: the new call's response, or `None` to give up.
+pub type Resume = Box<
+    dyn FnMut(&Status) -> Option<BoxFuture<'static, Result<super::call::ClientOutput, Status>>>
+        + Send,
+>;
+
 /// A stream of raw (decompressed, still encoded) messages.
 pub struct RawStreaming {
     body: Body,
@@ -35,6 +43,9 @@ pub struct RawStreaming {
     deadline: Option<Pin<Box<Sleep>>>,
     trailers: Option<HeaderMap>,
     ended: bool,
+    /// Client side: how to start the call again if it fails before its first message.
+    resume: Option<Resume>,
+    resuming: Option<BoxFuture<'static, Result<super::call::ClientOutput, Status>>>,
 }
 
 impl std::fmt::Debug for RawStreaming {
@@ -64,7 +75,18 @@ impl RawStreaming {
             deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
             trailers: None,
             ended: false,
+            resume: None,
+            resuming: None,
         }
+    }
+
+    /// Lets the stream start its call again when it fails before its first message
+    /// (what a retry interceptor does for server streams): `resume` sees the error and
+    /// returns the new call's response, whose stream then continues this one (its
+    /// headers are not seen). Once a message has arrived, `resume` is dropped.
+    pub fn resume_with(mut self, resume: Resume) -> Self {
+        self.resume = Some(resume);
+        self
     }
 
     pub(crate) fn into_body(self) -> Body {
@@ -112,6 +134,60 @@ impl Stream for RawStreaming {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if this.resume.is_none() && this.resuming.is_none() {
+            return this.poll_wire(cx);
+        }
+        loop {
+            if let Some(fut) = &mut this.resuming {
+                let out = match fut.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(out) => out,
+                };
+                this.resuming = None;
+                let failed = match out {
+                    Ok(super::call::ClientOutput {
+                        body: super::call::ClientOutputBody::Stream(mut next),
+                        ..
+                    }) => {
+                        next.resume = this.resume.take();
+                        *this = next;
+                        continue;
+                    }
+                    Ok(_) => Status::internal("expected a response stream, got one message"),
+                    Err(e) => e,
+                };
+                if let Some(fut) = this.resume.as_mut().and_then(|r| r(&failed)) {
+                    this.resuming = Some(fut);
+                    continue;
+                }
+                this.resume = None;
+                return this.fail(failed);
+            }
+            return match this.poll_wire(cx) {
+                Poll::Ready(Some(Err(e))) => match this.resume.as_mut().and_then(|r| r(&e)) {
+                    Some(fut) => {
+                        this.resuming = Some(fut);
+                        continue;
+                    }
+                    None => {
+                        this.resume = None;
+                        Poll::Ready(Some(Err(e)))
+                    }
+                },
+                Poll::Ready(Some(Ok(m))) => {
+                    // A message arrived: from now on a failure is the caller's to see.
+                    this.resume = None;
+                    Poll::Ready(Some(Ok(m)))
+                }
+                other => other,
+            };
+        }
+    }
+}
+
+impl RawStreaming {
+    fn poll_wire(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Status>>> {
+        let this = self;
         loop {
             if this.ended {
                 return Poll::Ready(None);
