@@ -1206,3 +1206,53 @@ async fn launch(
     });
     Ok((process, parsed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `script`, which prints a line once its traps are set, and waits for that line.
+    async fn process(script: &str) -> Process {
+        let mut child = tokio::process::Command::new("sh")
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sh runs");
+        let mut ready = BufReader::new(child.stdout.take().expect("piped")).lines();
+        assert!(
+            ready.next_line().await.expect("reads").is_some(),
+            "the script starts"
+        );
+        Process {
+            child,
+            outlive: false,
+            _stdin: None,
+            dir: None,
+            stderr: Arc::new(Mutex::new(VecDeque::new())),
+            stderr_reader: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_plugin_that_could_not_be_asked_gets_sigterm_before_sigkill() {
+        use std::os::unix::process::ExitStatusExt as _;
+        // Exits 7 on SIGTERM; only SIGTERM (not the later SIGKILL) can produce that.
+        let p = process("trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done").await;
+        let started = Instant::now();
+        let status = p.stop(false, Duration::from_secs(10)).await;
+        assert_eq!(status.code(), Some(7), "{status:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        // One that ignores SIGTERM is killed once the wait is over.
+        let p = process("trap '' TERM; echo ready; while :; do sleep 0.05; done").await;
+        let status = p.stop(false, Duration::from_millis(300)).await;
+        assert_eq!(status.signal(), Some(9), "{status:?}");
+
+        // Asked already (Shutdown went through): no SIGTERM, just the wait, then SIGKILL.
+        let p = process("trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done").await;
+        let status = p.stop(true, Duration::from_millis(300)).await;
+        assert_eq!(status.signal(), Some(9), "{status:?}");
+    }
+}
