@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use connect_plugin::interceptors::{
     BreakerConfig, BreakerState, CircuitBreaker, ClientChain, RetryPolicy, StateChange,
 };
-use connect_plugin::plugin::{PluginClient, RestartPolicy};
+use connect_plugin::plugin::{Network, PluginClient, RestartPolicy};
 use connect_plugin::protocol::StreamType;
 use connect_plugin::rpc::{self, Idempotency, MethodDescriptor, Request, Response};
 use connect_plugin::transport::{ListenAddr, RunningServer};
@@ -150,6 +150,8 @@ struct Outcomes {
     ok: AtomicU64,
     not_found: AtomicU64,
     unavailable: AtomicU64,
+    /// Of `unavailable`: failed fast by the open (or busy half-open) breaker.
+    breaker_fast_fail: AtomicU64,
     deadline_exceeded: AtomicU64,
     other: AtomicU64,
     late: AtomicU64,
@@ -173,7 +175,12 @@ impl Outcomes {
             Ok(()) => &self.ok,
             Err(e) => match e.code() {
                 Code::NotFound => &self.not_found,
-                Code::Unavailable => &self.unavailable,
+                Code::Unavailable => {
+                    if e.message().contains("circuit breaker") {
+                        self.breaker_fast_fail.fetch_add(1, Ordering::SeqCst);
+                    }
+                    &self.unavailable
+                }
                 Code::DeadlineExceeded => &self.deadline_exceeded,
                 _ => {
                     self.others.lock().unwrap().push(e.to_string());
@@ -194,6 +201,7 @@ impl Outcomes {
             ("ok", g(&self.ok)),
             ("not_found", g(&self.not_found)),
             ("unavailable", g(&self.unavailable)),
+            ("breaker_fast_fail", g(&self.breaker_fast_fail)),
             ("deadline_exceeded", g(&self.deadline_exceeded)),
             ("other", g(&self.other)),
             ("late", g(&self.late)),
@@ -209,11 +217,21 @@ impl Outcomes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_every_call_ends_and_the_breaker_recovers() {
+    sigkill_under_load(Network::Unix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_under_load_over_tcp_with_mtls() {
+    sigkill_under_load(Network::Tcp).await;
+}
+
+async fn sigkill_under_load(network: Network) {
     const CALLERS: usize = 32;
     const DEADLINE: Duration = Duration::from_secs(1);
     let cool_down = Duration::from_millis(300);
     let plugin = PluginClient::builder(kv::cookie())
         .command(PLUGIN)
+        .network(network)
         .restart(RestartPolicy {
             max_restarts: 3,
             // Long enough that the outage outlasts what retries can hide.
@@ -289,7 +307,7 @@ async fn sigkill_under_load_every_call_ends_and_the_breaker_recovers() {
     let changes = drain(&mut events);
     let counts = outcomes.summary();
     println!(
-        "sigkill under load: {CALLERS} callers, deadline {DEADLINE:?}: {counts:?}; \
+        "sigkill under load ({network:?}): {CALLERS} callers, deadline {DEADLINE:?}: {counts:?}; \
          breaker opened {opened:?} after the kill, plugin back {restarted:?} after the open, \
          breaker closed {closed:?} after the kill; changes {changes:?}"
     );
@@ -305,8 +323,12 @@ async fn sigkill_under_load_every_call_ends_and_the_breaker_recovers() {
         "calls that outlived deadline + {SLACK:?}"
     );
     assert!(
-        counts["unavailable"] + counts["deadline_exceeded"] > 0,
-        "the outage was seen"
+        counts["unavailable"] - counts["breaker_fast_fail"] + counts["deadline_exceeded"] > 0,
+        "calls reached the dead plugin"
+    );
+    assert!(
+        counts["breaker_fast_fail"] > 0,
+        "the open breaker failed calls fast"
     );
     assert_recovered(&changes);
     assert_eq!(plugin.restarts(), 1);
@@ -613,6 +635,32 @@ async fn a_stalled_connection_fails_at_the_deadline_then_recovers() {
     let (r, after) = timed(p.kv.get(Request::new(get("k")).with_timeout(deadline))).await;
     assert_eq!(&r.unwrap().into_inner().value[..], b"v");
     println!("stall: deadline_exceeded after {took:?}; cleared: succeeded in {after:?}");
+}
+
+#[tokio::test]
+async fn a_blackholed_connection_fails_at_the_deadline_then_recovers() {
+    let p = kv_behind_proxy(BreakerConfig::default()).await;
+    let faults = p.proxy.handle();
+    // New connections are accepted and never answered; the open one is reset, so the next
+    // call must connect again (and its HTTP/2 handshake never completes).
+    faults
+        .set_new_connections(NewConnections::Blackhole)
+        .await
+        .unwrap();
+    faults.reset_existing().await;
+    let deadline = Duration::from_millis(300);
+    let (r, took) = timed(p.kv.get(Request::new(get("k")).with_timeout(deadline))).await;
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), Code::DeadlineExceeded, "{err}");
+    assert!(took >= deadline && took < deadline + SLACK, "{took:?}");
+    faults
+        .set_new_connections(NewConnections::Forward)
+        .await
+        .unwrap();
+    faults.reset_existing().await;
+    let (r, after) = timed(p.kv.get(Request::new(get("k")).with_timeout(deadline))).await;
+    assert_eq!(&r.unwrap().into_inner().value[..], b"v");
+    println!("blackhole: deadline_exceeded after {took:?}; forwarding again: {after:?}");
 }
 
 #[tokio::test]
@@ -956,7 +1004,7 @@ async fn partition_in_namespace_a(pair: &NetnsPair, url: String) {
     let cool_down = Duration::from_millis(300);
     let deadline = Duration::from_millis(500);
     let host = PluginClient::builder(kv::cookie())
-        .endpoint(url)
+        .endpoint(url.clone())
         .circuit_breaker(breaker_config(3, cool_down))
         .timeout(deadline)
         .start()
@@ -983,6 +1031,15 @@ async fn partition_in_namespace_a(pair: &NetnsPair, url: String) {
         outcomes.record(r, started.elapsed(), deadline);
     }
     let counts = outcomes.summary();
+    // A new connection cannot even be set up (its SYN is lost): the deadline still holds.
+    let fresh = pb::KvServiceClient::new(Client::new(Channel::builder(&url).unwrap().build()));
+    let (r, fresh_took) = timed(fresh.get(Request::new(get("p0")).with_timeout(deadline))).await;
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), Code::DeadlineExceeded, "{err}");
+    assert!(
+        fresh_took >= deadline && fresh_took < deadline + SLACK,
+        "{fresh_took:?}"
+    );
     assert_eq!(counts["ok"] + counts["not_found"], 0, "{counts:?}");
     assert_eq!(
         counts["other"] + counts["hangs"] + counts["late"],
@@ -1017,8 +1074,9 @@ async fn partition_in_namespace_a(pair: &NetnsPair, url: String) {
     breaker_reaches(&breaker, BreakerState::Closed).await;
     let changes = drain(&mut events);
     println!(
-        "partition: {counts:?} before the breaker opened; after healing, success in \
-         {recovered:?} ({after} calls); changes {changes:?}"
+        "partition: {counts:?} before the breaker opened; a new connection: \
+         deadline_exceeded after {fresh_took:?}; after healing, success in {recovered:?} \
+         ({after} calls); changes {changes:?}"
     );
     assert_recovered(&changes);
 }
