@@ -383,11 +383,11 @@ impl PluginClientBuilder {
             reattach: std::sync::RwLock::new(first.reattach_config()),
         });
         let (connector, _) = crate::transport::memory_link();
-        let client = Client::with_config(
+        let base = Client::with_config(
             Channel::memory(connector).build(),
             first.client.config().clone(),
-        )
-        .with_interceptor(Follow(state.clone()));
+        );
+        let client = base.clone().with_interceptor(Follow(state.clone()));
         let (stop_tx, stop_rx) = tokio::sync::mpsc::channel(1);
         let outer = PluginClient {
             name: first.name.clone(),
@@ -402,6 +402,7 @@ impl PluginClientBuilder {
             supervisor: Some(Supervisor {
                 stop: stop_tx,
                 state: state.clone(),
+                base,
             }),
             identity: None,
             handle: None,
@@ -724,7 +725,15 @@ impl PluginClient {
         {
             return Err(not_served("the plugin does not serve it"));
         }
-        Ok(P::client(chain.apply(&self.client)))
+        // A supervised plugin's calls go to whichever process is current: `Follow` must be
+        // the last interceptor, after the chain (breaker, retry), since it does not pass
+        // calls on to the rest of the chain but to the current process's client.
+        Ok(P::client(match &self.supervisor {
+            Some(s) => chain
+                .apply(&s.base)
+                .with_interceptor(Follow(s.state.clone())),
+            None => chain.apply(&self.client),
+        }))
     }
 
     /// The chain dispensed clients get: the builder's interceptors, the circuit breaker,
@@ -862,7 +871,8 @@ impl PluginClient {
     }
 }
 
-/// Sends every call through the client of the plugin's current process.
+/// Sends every call through the client of the plugin's current process. It ends the chain
+/// (it never runs the interceptors after it), so it is always added last.
 struct Follow(Arc<Supervised>);
 
 impl crate::rpc::Interceptor for Follow {
@@ -885,6 +895,8 @@ impl crate::rpc::Interceptor for Follow {
 struct Supervisor {
     stop: tokio::sync::mpsc::Sender<tokio::sync::oneshot::Sender<Option<ExitStatus>>>,
     state: Arc<Supervised>,
+    /// The client without [`Follow`], for dispensed clients to add their chain to first.
+    base: Client,
 }
 
 /// What a supervised client and its supervisor share about the current process.
