@@ -1,7 +1,10 @@
 //! Two independent sets of bindings for `proto/echo/v1/echo.proto`:
 //! * `$OUT_DIR/tonic/echo.v1.rs`: prost messages + tonic client/server (tonic-prost-build);
 //! * `$OUT_DIR/cp/echo.v1.rs` + `echo.v1.serde.rs`: prost messages with the proto3 JSON
-//!   mapping (pbjson), which connect-plugin's `Message` bound asks for.
+//!   mapping (pbjson), which connect-plugin's `Message` bound asks for, and the service code
+//!   of protoc-gen-connect-plugin's prost-build `ServiceGenerator` (method descriptors, the
+//!   `EchoService` trait, its remote client and router, `EchoServicePlugin`).
+//!
 //! protoc comes from protoc-bin-vendored. The rustc version is recorded for the report.
 
 use std::path::PathBuf;
@@ -31,6 +34,7 @@ fn main() {
         .protoc_executable(&protoc)
         .out_dir(&cp_out)
         .file_descriptor_set_path(&descriptors)
+        .service_generator(Box::new(protoc_gen_connect_plugin::ServiceGenerator::new()))
         .compile_protos(&[&proto], &[&root])
         .expect("prost-build");
     let set = std::fs::read(&descriptors).expect("descriptor set");
@@ -62,8 +66,14 @@ fn main() {
             .and_then(|o| String::from_utf8(o.stdout).ok())
     };
     let rev = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_default();
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no", "--", "../runtime"])
-        .is_some_and(|s| !s.trim().is_empty());
+    let dirty = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        "../runtime",
+    ])
+    .is_some_and(|s| !s.trim().is_empty());
     let rev = match (rev.trim(), dirty) {
         ("", _) => "unknown".to_string(),
         (r, true) => format!("{r}+dirty"),

@@ -108,7 +108,12 @@ pub fn main(args: &Args) -> Res<()> {
                 Peer::Hyper => run_test(HyperCaller::connect(addr).await?, t, &sz).await,
                 Peer::Tonic => run_test(TonicCaller::connect(addr).await?, t, &sz).await,
                 Peer::ConnectPlugin => {
-                    run_test(CpCaller::new(addr, connect_plugin::Protocol::Connect)?, t, &sz).await
+                    run_test(
+                        CpCaller::new(addr, connect_plugin::Protocol::Connect)?,
+                        t,
+                        &sz,
+                    )
+                    .await
                 }
                 Peer::ConnectPluginGrpc => {
                     run_test(CpCaller::new(addr, connect_plugin::Protocol::Grpc)?, t, &sz).await
@@ -299,7 +304,9 @@ impl Caller for HyperCaller {
 // tonic: one `Channel` (one HTTP/2 connection behind a tower buffer), cloned per task.
 
 #[derive(Clone)]
-struct TonicCaller(crate::tonic_pb::echo_service_client::EchoServiceClient<tonic::transport::Channel>);
+struct TonicCaller(
+    crate::tonic_pb::echo_service_client::EchoServiceClient<tonic::transport::Channel>,
+);
 
 impl TonicCaller {
     async fn connect(addr: std::net::SocketAddr) -> Res<TonicCaller> {
@@ -360,7 +367,9 @@ impl CpCaller {
             protocol,
             ..Default::default()
         };
-        Ok(CpCaller(connect_plugin::Client::with_config(channel, config)))
+        Ok(CpCaller(connect_plugin::Client::with_config(
+            channel, config,
+        )))
     }
 }
 

@@ -11,6 +11,14 @@
 //!                                                      --exit-on-eof)
 //! connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream
 //!                                                      one measurement, one JSON line on stdout
+//! connect-plugin-bench plugin [--rounds 3] [--quick] [--md ../BENCHMARKS.md] [--json FILE]
+//!                             [--launches 20] [--calls 20000] [--warmup 2000]
+//!                             [--flavors multi,current,plugin-current] [--links a,b]
+//!                             [--goplugin RUN.SH | --no-goplugin]
+//!                                                      the plugin system against
+//!                                                      hashicorp/go-plugin
+//! connect-plugin-bench plugin-host --link L --flavor F --test launch|seq
+//!                                                      one plugin measurement, one JSON line
 //! ```
 //!
 //! Peers: `hyper` (raw hyper 1 h2c echo: the floor), `tonic` (tonic 0.14 gRPC), `connect-plugin`
@@ -19,6 +27,8 @@
 //! Connect client on reqwest 0.12, to compare reqwest with the runtime's hyper-based client).
 
 mod client;
+mod plugin_host;
+mod plugin_run;
 mod run;
 mod server;
 mod sys;
@@ -41,29 +51,8 @@ pub mod tonic_pb {
     include!(concat!(env!("OUT_DIR"), "/tonic/echo.v1.rs"));
 }
 
-/// Bindings for connect-plugin (prost messages + pbjson serde), and the hand-written method
-/// descriptors the future code generator will emit.
-pub mod cp_pb {
-    #![allow(clippy::all, missing_docs)]
-    include!(concat!(env!("OUT_DIR"), "/cp/echo.v1.rs"));
-    include!(concat!(env!("OUT_DIR"), "/cp/echo.v1.serde.rs"));
-
-    use connect_plugin::StreamType;
-    use connect_plugin::rpc::{Idempotency, MethodDescriptor};
-
-    /// `echo.v1.EchoService/Echo`.
-    pub const ECHO: MethodDescriptor = MethodDescriptor::new(
-        "/echo.v1.EchoService/Echo",
-        StreamType::Unary,
-        Idempotency::Unknown,
-    );
-    /// `echo.v1.EchoService/EchoStream`.
-    pub const ECHO_STREAM: MethodDescriptor = MethodDescriptor::new(
-        "/echo.v1.EchoService/EchoStream",
-        StreamType::ServerStreaming,
-        Idempotency::Unknown,
-    );
-}
+/// Bindings for connect-plugin (prost messages + pbjson serde + the generated service code).
+pub use connect_plugin_bench::cp_pb;
 
 /// A system under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,11 +178,20 @@ pub fn runtime() -> Res<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// tokio's `current_thread` runtime (everything on the calling thread).
+pub fn current_thread_runtime() -> Res<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 fn usage() -> ! {
     eprintln!(
         "usage:\n  connect-plugin-bench run [--rounds N] [--quick] [--md FILE] [--json FILE] [--peers a,b]\n  \
          connect-plugin-bench server --peer P\n  \
-         connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream\n\
+         connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream\n  \
+         connect-plugin-bench plugin [--rounds N] [--quick] [--md FILE] [--json FILE] [--no-goplugin]\n  \
+         connect-plugin-bench plugin-host --link L --flavor F --test launch|seq\n\
          peers: hyper, tonic, connect-plugin, connect-plugin-grpc, reqwest-connect"
     );
     std::process::exit(2)
@@ -208,6 +206,8 @@ fn main() {
         "run" => run::main(&args),
         "server" => server::main(&args),
         "client" => client::main(&args),
+        "plugin" => plugin_run::main(&args),
+        "plugin-host" => plugin_host::main(&args),
         _ => usage(),
     });
     if let Err(e) = result {

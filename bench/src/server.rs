@@ -72,7 +72,9 @@ async fn hyper_server(listen: SocketAddr) -> Res<()> {
     }
 }
 
-async fn hyper_echo(req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn hyper_echo(
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let stream = req.uri().path() == "/stream";
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
@@ -136,9 +138,7 @@ async fn tonic_server(listen: SocketAddr) -> Res<()> {
     let incoming = TcpIncoming::bind(listen)?.with_nodelay(Some(true));
     announce(incoming.local_addr()?);
     tonic::transport::Server::builder()
-        .add_service(crate::tonic_pb::echo_service_server::EchoServiceServer::new(
-            tonic_impl::Echo,
-        ))
+        .add_service(crate::tonic_pb::echo_service_server::EchoServiceServer::new(tonic_impl::Echo))
         .serve_with_incoming(incoming)
         .await?;
     Ok(())

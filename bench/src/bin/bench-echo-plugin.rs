@@ -1,0 +1,31 @@
+//! The echo plugin that `connect-plugin-bench plugin` launches: `echo.v1.EchoService` served
+//! with connect-plugin's `serve_main`, on tokio's multi-thread runtime or, with
+//! `--current-thread`, on its `current_thread` runtime (what `#[tokio::main]` and
+//! `#[tokio::main(flavor = "current_thread")]` build).
+
+use connect_plugin::plugin::{ServeConfig, serve_main};
+use connect_plugin_bench::echo_plugin;
+
+fn main() {
+    let current = std::env::args().any(|a| a == "--current-thread");
+    let mut builder = if current {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bench-echo-plugin: cannot start tokio: {e}");
+            std::process::exit(1);
+        }
+    };
+    let plugins = match echo_plugin::plugins() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("bench-echo-plugin: {e}");
+            std::process::exit(1);
+        }
+    };
+    runtime.block_on(serve_main(ServeConfig::new(echo_plugin::cookie(), plugins)));
+}
