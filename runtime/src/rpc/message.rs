@@ -9,24 +9,49 @@ use crate::protocol::Protocol;
 pub use crate::transport::body::{PeerAddr, PeerCertificates};
 
 /// A request: a message (or a stream of them) with headers and call options.
+///
+/// Two words plus the message: everything else lives behind one box allocated on first use,
+/// so a request with no metadata (the usual client call, and every call to a plugin used
+/// directly) costs nothing beyond its message.
 pub struct Request<T> {
-    metadata: HeaderMap,
     message: T,
+    parts: Option<Box<RequestParts>>,
+}
+
+/// The rarely-empty parts of a [`Request`].
+struct RequestParts {
+    metadata: HeaderMap,
     extensions: RequestExtensions,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     protocol: Option<Protocol>,
 }
 
+impl RequestParts {
+    fn new() -> Self {
+        RequestParts {
+            metadata: HeaderMap::new(),
+            extensions: RequestExtensions::new(Extensions::new(), None),
+            timeout: None,
+            deadline: None,
+            protocol: None,
+        }
+    }
+}
+
+/// What an absent part reads as.
+static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
+static NO_EXTENSIONS: std::sync::LazyLock<Extensions> = std::sync::LazyLock::new(Extensions::new);
+
 impl<T: std::fmt::Debug> std::fmt::Debug for Request<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
-            .field("metadata", &self.metadata)
+            .field("metadata", self.metadata())
             .field("message", &self.message)
-            .field("extensions", self.extensions.get())
-            .field("timeout", &self.timeout)
-            .field("deadline", &self.deadline)
-            .field("protocol", &self.protocol)
+            .field("extensions", self.extensions())
+            .field("timeout", &self.timeout())
+            .field("deadline", &self.deadline())
+            .field("protocol", &self.protocol())
             .finish()
     }
 }
@@ -98,23 +123,23 @@ impl<T> Request<T> {
     /// A request holding `message`, with no metadata.
     pub fn new(message: T) -> Self {
         Request {
-            metadata: HeaderMap::new(),
             message,
-            extensions: RequestExtensions::new(Extensions::new(), None),
-            timeout: None,
-            deadline: None,
-            protocol: None,
+            parts: None,
         }
+    }
+
+    fn parts_mut(&mut self) -> &mut RequestParts {
+        self.parts.get_or_insert_with(|| Box::new(RequestParts::new()))
     }
 
     /// The request headers.
     pub fn metadata(&self) -> &HeaderMap {
-        &self.metadata
+        self.parts.as_ref().map_or(&*NO_HEADERS, |p| &p.metadata)
     }
 
     /// Mutable request headers (client side: sent with the call).
     pub fn metadata_mut(&mut self) -> &mut HeaderMap {
-        &mut self.metadata
+        &mut self.parts_mut().metadata
     }
 
     /// The message.
@@ -134,66 +159,70 @@ impl<T> Request<T> {
 
     /// Splits into headers, extensions and message.
     pub fn into_parts(self) -> (HeaderMap, Extensions, T) {
-        (self.metadata, self.extensions.into_inner(), self.message)
+        match self.parts {
+            Some(p) => {
+                let p = *p;
+                (p.metadata, p.extensions.into_inner(), self.message)
+            }
+            None => (HeaderMap::new(), Extensions::new(), self.message),
+        }
     }
 
     /// Typed extensions: on the server, the [`PeerAddr`], a mutual-TLS client's verified
     /// [`PeerCertificates`], and whatever interceptors add (an authenticated identity, say).
     pub fn extensions(&self) -> &Extensions {
-        self.extensions.get()
+        self.parts
+            .as_ref()
+            .map_or(&*NO_EXTENSIONS, |p| p.extensions.get())
     }
 
     /// Mutable extensions.
     pub fn extensions_mut(&mut self) -> &mut Extensions {
-        self.extensions.get_mut()
+        self.parts_mut().extensions.get_mut()
     }
 
     /// Client side: sets this call's timeout, overriding the client's default.
     pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = Some(timeout);
+        self.parts_mut().timeout = Some(timeout);
     }
 
     /// Builder form of [`Request::set_timeout`].
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.set_timeout(timeout);
         self
     }
 
     /// Client side: the per-call timeout, if set.
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout
+        self.parts.as_ref().and_then(|p| p.timeout)
     }
 
     /// Server side: when the caller stops waiting, if it set a deadline.
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        self.parts.as_ref().and_then(|p| p.deadline)
     }
 
     /// Server side: time left before the caller's deadline.
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline
+        self.deadline()
             .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// Server side: the wire protocol the call arrived on.
     pub fn protocol(&self) -> Option<Protocol> {
-        self.protocol
+        self.parts.as_ref().and_then(|p| p.protocol)
     }
 
     /// Server side: the peer's address.
     pub fn peer_addr(&self) -> Option<&PeerAddr> {
-        self.extensions.peer_addr()
+        self.parts.as_ref().and_then(|p| p.extensions.peer_addr())
     }
 
     /// Replaces the message, keeping the metadata.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Request<U> {
         Request {
-            metadata: self.metadata,
             message: f(self.message),
-            extensions: self.extensions,
-            timeout: self.timeout,
-            deadline: self.deadline,
-            protocol: self.protocol,
+            parts: self.parts,
         }
     }
 
@@ -208,12 +237,14 @@ impl<T> Request<T> {
         protocol: Protocol,
     ) -> Self {
         Request {
-            metadata,
             message,
-            extensions: RequestExtensions::new(extensions, peer),
-            timeout: None,
-            deadline,
-            protocol: Some(protocol),
+            parts: Some(Box::new(RequestParts {
+                metadata,
+                extensions: RequestExtensions::new(extensions, peer),
+                timeout: None,
+                deadline,
+                protocol: Some(protocol),
+            })),
         }
     }
 }
@@ -224,43 +255,49 @@ impl<T> From<T> for Request<T> {
     }
 }
 
-/// A response: a message (or a stream of them) with headers and trailers.
+/// A response: a message (or a stream of them) with headers and trailers. Headers and
+/// trailers are allocated on first use, so a bare response is its message and two words.
 #[derive(Debug)]
 pub struct Response<T> {
-    headers: HeaderMap,
     message: T,
-    trailers: HeaderMap,
+    headers: Option<Box<HeaderMap>>,
+    trailers: Option<Box<HeaderMap>>,
+}
+
+/// A header map boxed only when it holds something.
+fn boxed(map: HeaderMap) -> Option<Box<HeaderMap>> {
+    (!map.is_empty()).then(|| Box::new(map))
 }
 
 impl<T> Response<T> {
     /// A response holding `message`.
     pub fn new(message: T) -> Self {
         Response {
-            headers: HeaderMap::new(),
             message,
-            trailers: HeaderMap::new(),
+            headers: None,
+            trailers: None,
         }
     }
 
     /// Response headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.headers.as_deref().unwrap_or(&NO_HEADERS)
     }
 
     /// Mutable response headers.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        self.headers.get_or_insert_with(Box::default)
     }
 
     /// Response trailers (for streams received by a client, read them from the stream once
     /// it has ended).
     pub fn trailers(&self) -> &HeaderMap {
-        &self.trailers
+        self.trailers.as_deref().unwrap_or(&NO_HEADERS)
     }
 
     /// Mutable response trailers.
     pub fn trailers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.trailers
+        self.trailers.get_or_insert_with(Box::default)
     }
 
     /// The message.
@@ -280,23 +317,27 @@ impl<T> Response<T> {
 
     /// Splits into headers, message and trailers.
     pub fn into_parts(self) -> (HeaderMap, T, HeaderMap) {
-        (self.headers, self.message, self.trailers)
+        (
+            self.headers.map(|h| *h).unwrap_or_default(),
+            self.message,
+            self.trailers.map(|t| *t).unwrap_or_default(),
+        )
     }
 
     /// Builds a response from its parts.
     pub fn from_parts(headers: HeaderMap, message: T, trailers: HeaderMap) -> Self {
         Response {
-            headers,
             message,
-            trailers,
+            headers: boxed(headers),
+            trailers: boxed(trailers),
         }
     }
 
     /// Replaces the message, keeping the metadata.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
         Response {
-            headers: self.headers,
             message: f(self.message),
+            headers: self.headers,
             trailers: self.trailers,
         }
     }
