@@ -118,6 +118,10 @@ pub fn main(args: &Args) -> Res<()> {
                 Peer::ConnectPluginGrpc => {
                     run_test(CpCaller::new(addr, connect_plugin::Protocol::Grpc)?, t, &sz).await
                 }
+                Peer::ConnectPluginChain => {
+                    let CpCaller(client) = CpCaller::new(addr, connect_plugin::Protocol::Connect)?;
+                    run_test(CpCaller(chain()?.apply(&client)), t, &sz).await
+                }
                 Peer::ReqwestConnect => run_test(ReqwestCaller::new(addr)?, t, &sz).await,
             }
         };
@@ -359,6 +363,20 @@ impl Caller for TonicCaller {
 
 #[derive(Clone)]
 struct CpCaller(connect_plugin::Client);
+
+/// The chain a plugin's dispensed clients get by default (circuit breaker, retry), with a
+/// bearer token in front, as `PluginClient` builds it.
+fn chain() -> Res<connect_plugin::interceptors::ClientChain> {
+    use connect_plugin::interceptors::auth::BearerAuth;
+    use connect_plugin::interceptors::{BreakerConfig, CircuitBreaker, ClientChain, RetryPolicy};
+    Ok(ClientChain::new()
+        .interceptor(BearerAuth::client(crate::server::BENCH_TOKEN)?)
+        .circuit_breaker(std::sync::Arc::new(CircuitBreaker::new(
+            "bench",
+            BreakerConfig::default(),
+        )))
+        .retry(RetryPolicy::default()))
+}
 
 impl CpCaller {
     fn new(addr: std::net::SocketAddr, protocol: connect_plugin::Protocol) -> Res<CpCaller> {

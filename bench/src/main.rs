@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! connect-plugin-bench run    [--rounds 3] [--quick] [--md ../BENCHMARKS.md] [--json FILE]
-//!                             [--peers hyper,tonic,connect-plugin,connect-plugin-grpc,reqwest-connect]
+//!                             [--peers hyper,tonic,connect-plugin,connect-plugin-chain,connect-plugin-grpc,reqwest-connect]
 //!                             [--quiet-pct 3] [--max-wait-secs 180] [--max-other-pct 6]
 //!                             [--retries 2]
 //! connect-plugin-bench server --peer P                 prints `listening on ADDR`, serves until
@@ -65,16 +65,20 @@ pub enum Peer {
     ConnectPlugin,
     /// connect-plugin's server; its client speaks gRPC.
     ConnectPluginGrpc,
+    /// connect-plugin with the default interceptor chain: the client adds a bearer token
+    /// and runs the circuit breaker and retry, the server verifies the token.
+    ConnectPluginChain,
     /// connect-plugin's server; the client is a minimal Connect client on reqwest 0.12.
     ReqwestConnect,
 }
 
 impl Peer {
     /// Every peer, in the order runs alternate through them.
-    pub const ALL: [Peer; 5] = [
+    pub const ALL: [Peer; 6] = [
         Peer::Hyper,
         Peer::Tonic,
         Peer::ConnectPlugin,
+        Peer::ConnectPluginChain,
         Peer::ConnectPluginGrpc,
         Peer::ReqwestConnect,
     ];
@@ -86,7 +90,7 @@ impl Peer {
             .find(|p| p.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown peer {s:?} (hyper|tonic|connect-plugin|connect-plugin-grpc|reqwest-connect)"
+                    "unknown peer {s:?} (hyper|tonic|connect-plugin|connect-plugin-chain|connect-plugin-grpc|reqwest-connect)"
                 )
                     .into()
             })
@@ -99,13 +103,17 @@ impl Peer {
             Peer::Tonic => "tonic",
             Peer::ConnectPlugin => "connect-plugin",
             Peer::ConnectPluginGrpc => "connect-plugin-grpc",
+            Peer::ConnectPluginChain => "connect-plugin-chain",
             Peer::ReqwestConnect => "reqwest-connect",
         }
     }
 
     /// Whether this peer is connect-plugin's own client (the issue's targets are about these).
     pub fn is_ours(self) -> bool {
-        matches!(self, Peer::ConnectPlugin | Peer::ConnectPluginGrpc)
+        matches!(
+            self,
+            Peer::ConnectPlugin | Peer::ConnectPluginGrpc | Peer::ConnectPluginChain
+        )
     }
 
     /// The server implementation this peer's client talks to.
@@ -192,7 +200,7 @@ fn usage() -> ! {
          connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream\n  \
          connect-plugin-bench plugin [--rounds N] [--quick] [--md FILE] [--json FILE] [--no-goplugin]\n  \
          connect-plugin-bench plugin-host --link L --flavor F --test launch|seq\n\
-         peers: hyper, tonic, connect-plugin, connect-plugin-grpc, reqwest-connect"
+         peers: hyper, tonic, connect-plugin, connect-plugin-chain, connect-plugin-grpc, reqwest-connect"
     );
     std::process::exit(2)
 }

@@ -44,8 +44,9 @@ pub fn main(args: &Args) -> Res<()> {
             Peer::Hyper => hyper_server(listen).await,
             Peer::Tonic => tonic_server(listen).await,
             Peer::ConnectPlugin | Peer::ConnectPluginGrpc | Peer::ReqwestConnect => {
-                cp_server(listen).await
+                cp_server(listen, cp_router()).await
             }
+            Peer::ConnectPluginChain => cp_server(listen, cp_router_auth()?).await,
         }
     })
 }
@@ -174,8 +175,21 @@ pub fn cp_router() -> connect_plugin::Router {
         )
 }
 
-async fn cp_server(listen: SocketAddr) -> Res<()> {
-    let running = connect_plugin::Server::new(cp_router())
+/// The bearer token of the `connect-plugin-chain` peer.
+pub const BENCH_TOKEN: &str = "bench-token-0123456789abcdef";
+
+/// The echo router behind a bearer-token authenticator.
+fn cp_router_auth() -> Res<connect_plugin::Router> {
+    use connect_plugin::interceptors::auth::{Authenticator, BearerAuth, Credentials, Identity};
+    Ok(
+        cp_router().interceptor(Authenticator::new().provider(BearerAuth::server(
+            Credentials::new().with(BENCH_TOKEN, Identity::new("bench")),
+        ))),
+    )
+}
+
+async fn cp_server(listen: SocketAddr, router: connect_plugin::Router) -> Res<()> {
+    let running = connect_plugin::Server::new(router)
         .bind(&listen.to_string())
         .await?;
     match running.local_addr() {
