@@ -881,4 +881,110 @@ mod tests {
         assert!(plain.uri_for_static("/a b\u{7f}").is_err());
         assert!(Channel::builder("unix:").is_err());
     }
+
+    /// A bare HTTP/2 server answering every request with the request's body. Its first
+    /// connection serves one request, then closes without a GOAWAY (as a crashed peer's
+    /// would) and notifies `closed`. Counts the connections.
+    async fn flaky_server() -> (
+        String,
+        Arc<std::sync::atomic::AtomicUsize>,
+        Arc<tokio::sync::Notify>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let closed = Arc::new(tokio::sync::Notify::new());
+        let (count, notify) = (accepted.clone(), closed.clone());
+        tokio::spawn(async move {
+            while let Ok((io, _)) = listener.accept().await {
+                let first = count.fetch_add(1, Ordering::SeqCst) == 0;
+                let notify = notify.clone();
+                tokio::spawn(async move {
+                    let mut conn = h2::server::handshake(io).await.unwrap();
+                    while let Some(Ok((req, respond))) = conn.accept().await {
+                        let echo = tokio::spawn(echo(req, respond));
+                        if first {
+                            // Flush the answer, then go.
+                            let _ = echo.await;
+                            let _ = tokio::time::timeout(Duration::from_millis(50), conn.accept())
+                                .await;
+                            drop(conn);
+                            notify.notify_one();
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted, closed)
+    }
+
+    async fn echo(
+        req: http::Request<h2::RecvStream>,
+        mut respond: h2::server::SendResponse<Bytes>,
+    ) {
+        let mut body = req.into_body();
+        let mut all = Vec::new();
+        while let Some(Ok(d)) = body.data().await {
+            let _ = body.flow_control().release_capacity(d.len());
+            all.extend_from_slice(&d);
+        }
+        let mut tx = respond
+            .send_response(http::Response::new(()), false)
+            .unwrap();
+        let _ = tx.send_data(all.into(), true);
+    }
+
+    async fn read_all(resp: http::Response<Body>) -> Vec<u8> {
+        use http_body_util::BodyExt as _;
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn a_request_on_a_closed_connection_goes_out_again_on_a_fresh_one() {
+        let (url, accepted, closed) = flaky_server().await;
+        let channel = Channel::builder(&url).unwrap().build();
+        let uri = channel.uri_for("/a.B/C", None).unwrap();
+        let call = |text: &'static str| {
+            let req = http::Request::post(uri.clone())
+                .body(Body::full(text))
+                .unwrap();
+            let channel = channel.clone();
+            async move { read_all(channel.send(req).await.unwrap()).await }
+        };
+        assert_eq!(call("one").await, b"one");
+        closed.notified().await;
+        // The cached connection is closed (whether the channel noticed yet or not): the call
+        // goes out on a fresh one, with no retry policy in sight.
+        assert_eq!(call("two").await, b"two");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+        // A streamed body, large enough to wait for flow control, arrives whole.
+        let chunks: Vec<Result<http_body::Frame<Bytes>, BoxErr>> = (0..64u8)
+            .map(|i| Ok(http_body::Frame::data(Bytes::from(vec![i; 64 * 1024]))))
+            .collect();
+        let body = http_body_util::StreamBody::new(futures_util::stream::iter(chunks));
+        let req = http::Request::post(uri.clone())
+            .body(Body::new(body))
+            .unwrap();
+        let got = read_all(channel.send(req).await.unwrap()).await;
+        assert_eq!(got.len(), 64 * 64 * 1024);
+        assert!(
+            got.chunks(64 * 1024)
+                .enumerate()
+                .all(|(i, c)| c.iter().all(|&b| b == i as u8))
+        );
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "one connection serves both"
+        );
+    }
+
+    type BoxErr = crate::transport::body::BoxError;
 }
