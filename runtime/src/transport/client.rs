@@ -459,10 +459,17 @@ impl Channel {
             io,
             writes: writes.clone(),
         };
+        // hyper's client settings where h2's defaults differ (the limits on what the server
+        // may send, and the send buffer), and the runtime's windows.
         let (sender, conn) = h2::client::Builder::new()
             .enable_push(false)
             .initial_window_size(1 << 20)
             .initial_connection_window_size(2 << 20)
+            .max_frame_size(16 << 10)
+            .max_header_list_size(16 << 10)
+            .max_send_buffer_size(1 << 20)
+            .initial_max_send_streams(100)
+            .max_local_error_reset_streams(Some(1024))
             .handshake::<_, Bytes>(io)
             .await
             .map_err(|e| {
