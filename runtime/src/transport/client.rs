@@ -1007,6 +1007,54 @@ mod tests {
 
     type BoxErr = crate::transport::body::BoxError;
 
+    #[tokio::test]
+    async fn dropping_the_response_cancels_a_streamed_request() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let (io, _) = listener.accept().await.unwrap();
+            let mut conn = h2::server::handshake(io).await.unwrap();
+            let Some(Ok((req, mut respond))) = conn.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _tx = respond
+                    .send_response(http::Response::new(()), false)
+                    .unwrap();
+                let mut body = req.into_body();
+                // What the server reads: the first message, then how the stream ends.
+                while let Some(d) = body.data().await {
+                    let failed = d.is_err();
+                    let _ = seen_tx.send(d.map(|d| d.len()).map_err(|e| e.reason()));
+                    if failed {
+                        break;
+                    }
+                }
+            });
+            while conn.accept().await.is_some() {}
+        });
+        let channel = Channel::builder(&url).unwrap().build();
+        // A request stream that sends one message and then never ends.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+        let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+            let d = rx.recv().await?;
+            Some((Ok::<_, BoxErr>(http_body::Frame::data(d)), rx))
+        });
+        tx.send(Bytes::from_static(b"hello")).unwrap();
+        let req = http::Request::post(channel.uri_for("/a.B/C", None).unwrap())
+            .body(Body::new(http_body_util::StreamBody::new(frames)))
+            .unwrap();
+        let resp = channel.send(req).await.unwrap();
+        assert_eq!(seen.recv().await, Some(Ok(5)));
+        drop(resp);
+        let end = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+            .await
+            .expect("the server sees the stream end");
+        assert_eq!(end, Some(Err(Some(h2::Reason::CANCEL))));
+        drop(tx);
+    }
+
     #[test]
     fn connection_specific_headers_are_dropped() {
         let mut h = http::HeaderMap::new();
