@@ -27,6 +27,16 @@ enum Kind {
     /// hyper's own body, held as it is: the body of every request a server receives and of
     /// every response a client receives, so not boxing it saves an allocation per call.
     Incoming(hyper::body::Incoming),
+    /// The body of a response an HTTP/2 [`Channel`](super::client::Channel) received,
+    /// straight from h2.
+    H2 {
+        stream: h2::RecvStream,
+        /// All DATA frames were read; the trailers are next.
+        data_done: bool,
+        /// Dropped with the body: tells the task sending a streamed request body to stop
+        /// (and reset the stream). `None` when the request body went out whole.
+        _request: Option<tokio::sync::oneshot::Sender<()>>,
+    },
     Boxed(Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>),
 }
 
@@ -60,6 +70,32 @@ impl Body {
     pub fn incoming(body: hyper::body::Incoming) -> Self {
         Body {
             kind: Kind::Incoming(body),
+        }
+    }
+
+    /// The body of an HTTP/2 response received by the client; `request`, if any, is dropped
+    /// with it (see [`Kind::H2`]).
+    pub(crate) fn h2(
+        stream: h2::RecvStream,
+        request: Option<tokio::sync::oneshot::Sender<()>>,
+    ) -> Self {
+        Body {
+            kind: Kind::H2 {
+                stream,
+                data_done: false,
+                _request: request,
+            },
+        }
+    }
+
+    /// The whole content of a body that is already complete (empty, or made by
+    /// [`Body::full`] or [`Body::full_with_trailers`] and not read from yet): its data, if
+    /// any, and its trailers, if any. Any other body is given back as it is.
+    pub(crate) fn into_complete(self) -> Result<(Option<Bytes>, Option<HeaderMap>), Body> {
+        match self.kind {
+            Kind::Empty => Ok((None, None)),
+            Kind::Full { data, trailers } => Ok((data, trailers.map(|t| *t))),
+            _ => Err(self),
         }
     }
 
@@ -150,6 +186,31 @@ impl http_body::Body for Body {
             Kind::Incoming(b) => Pin::new(b)
                 .poll_frame(cx)
                 .map_err(|e| Box::new(e) as BoxError),
+            Kind::H2 {
+                stream, data_done, ..
+            } => {
+                if !*data_done {
+                    match std::task::ready!(stream.poll_data(cx)) {
+                        Some(Ok(d)) => {
+                            // Reading it is what opens the window again.
+                            let _ = stream.flow_control().release_capacity(d.len());
+                            return Poll::Ready(Some(Ok(Frame::data(d))));
+                        }
+                        // RST_STREAM(NO_ERROR) is an early, complete response (RFC 9113
+                        // section 8.1), as hyper reads it too.
+                        Some(Err(e)) if e.reason() == Some(h2::Reason::NO_ERROR) => {
+                            return Poll::Ready(None);
+                        }
+                        Some(Err(e)) => return Poll::Ready(Some(Err(Box::new(e)))),
+                        None => *data_done = true,
+                    }
+                }
+                match std::task::ready!(stream.poll_trailers(cx)) {
+                    Ok(t) => Poll::Ready(t.map(|t| Ok(Frame::trailers(t)))),
+                    Err(e) if e.reason() == Some(h2::Reason::NO_ERROR) => Poll::Ready(None),
+                    Err(e) => Poll::Ready(Some(Err(Box::new(e)))),
+                }
+            }
             Kind::Boxed(b) => b.as_mut().poll_frame(cx),
         }
     }
@@ -159,6 +220,7 @@ impl http_body::Body for Body {
             Kind::Empty => true,
             Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
             Kind::Incoming(b) => b.is_end_stream(),
+            Kind::H2 { stream, .. } => stream.is_end_stream(),
             Kind::Boxed(b) => b.is_end_stream(),
         }
     }
@@ -172,6 +234,8 @@ impl http_body::Body for Body {
             } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Kind::Full { .. } => SizeHint::default(),
             Kind::Incoming(b) => b.size_hint(),
+            Kind::H2 { stream, .. } if stream.is_end_stream() => SizeHint::with_exact(0),
+            Kind::H2 { .. } => SizeHint::default(),
             Kind::Boxed(b) => b.size_hint(),
         }
     }

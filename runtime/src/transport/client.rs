@@ -1,16 +1,21 @@
 //! The HTTP client side: a [`Channel`] to one endpoint (TCP, TLS, Unix socket or in-memory),
 //! speaking HTTP/2 with prior knowledge over one multiplexed connection (re-established on
 //! failure), or HTTP/1.1 over a pool of connections.
+//!
+//! HTTP/2 goes through the `h2` crate directly rather than hyper's client: a complete request
+//! body (every unary call) is queued with its headers, so one write carries the whole request
+//! and no task is spawned per call; only streamed request bodies get a task of their own.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::Uri;
-use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::{TcpStream, UnixStream};
 
@@ -182,7 +187,7 @@ struct ChannelInner {
     prefix: String,
     version: HttpVersion,
     connect_timeout: Duration,
-    h2: Mutex<Option<http2::SendRequest<Body>>>,
+    h2: Mutex<Option<Arc<H2Conn>>>,
     connecting: tokio::sync::Mutex<()>,
     h1: Option<hyper_util::client::legacy::Client<Connector, Body>>,
 }
@@ -332,89 +337,140 @@ impl Channel {
                     }
                 });
         }
-        // HTTP/2, inline rather than in a second async fn that would carry the request again.
-        // A cached sender is open, which for HTTP/2 is all `SendRequest::ready` checks: the
-        // usual case needs no await before sending. Connecting, and the retry when a fresh
-        // connection is already closed, stay out of line (and out of this future's size).
-        let mut sender = match self.cached() {
-            Some(s) => s,
-            None => Box::pin(self.ready_sender()).await?,
+        let (parts, body) = req.into_parts();
+        let mut head = http::Request::from_parts(parts, ());
+        strip_connection_headers(head.headers_mut());
+        let body = match body.into_complete() {
+            Ok((data, trailers)) => Outgoing::Complete(data, trailers),
+            Err(body) => Outgoing::Stream(body),
         };
-        match sender.try_send_request(req).await {
-            Ok(resp) => Ok(resp.map(Body::incoming)),
-            Err(mut e) => {
-                if sender.is_closed() {
-                    self.forget(&sender);
+        // A cached connection is open, which a fresh handle's `ready` checks without waiting
+        // (the usual case). Connecting, and connecting once more when a fresh connection is
+        // already unusable, stay out of line (and out of this future's size).
+        let ready = match self.cached() {
+            Some(conn) => match conn.sender.clone().ready().await {
+                Ok(sender) => Ok((conn, sender)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "HTTP/2 connection unusable, reconnecting");
+                    self.forget(&conn);
+                    Err(())
                 }
-                match e.take_message() {
-                    // Never written to the connection (it closed, or a GOAWAY came first):
-                    // send it once more on a fresh one. Nothing of it was read, so this is
-                    // safe for every method, request streams included.
-                    Some(req) => Box::pin(self.resend(req)).await,
-                    None => Err(send_error_status(e.error())),
+            },
+            None => Err(()),
+        };
+        let (conn, sender) = match ready {
+            Ok(ready) => ready,
+            Err(()) => Box::pin(self.ready_sender()).await?,
+        };
+        // What it takes to send a complete request once more, should this connection turn
+        // out to have been dead before the request left: cheap next to a call (the header
+        // values and body are shared, not copied).
+        let copy = match &body {
+            Outgoing::Complete(data, trailers) => Some((
+                copy_head(&head),
+                Outgoing::Complete(data.clone(), trailers.clone()),
+            )),
+            Outgoing::Stream(_) => None,
+        };
+        let written = conn.writes.load(Ordering::Relaxed);
+        let (response, guard) = start_request(sender, head, body)?;
+        match response.await {
+            Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
+            Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
+                // The connection wrote nothing since the request was queued: it never left
+                // (the connection was found closed or reset first). Send it once more on a
+                // fresh connection; nothing of it was read, so this is safe for every method.
+                self.forget(&conn);
+                match copy {
+                    Some((head, body)) => Box::pin(self.resend(head, body)).await,
+                    // The body of a stream may have been read from: the caller decides.
+                    None => Err(send_error_status(&e).into_unprocessed()),
                 }
             }
+            Err(e) => Err(send_error_status(&e)),
         }
     }
 
     /// Sends a request that never left on a fresh connection, once.
-    async fn resend(&self, req: http::Request<Body>) -> Result<http::Response<Body>, Status> {
-        let mut sender = self.ready_sender().await?;
-        match sender.try_send_request(req).await {
-            Ok(resp) => Ok(resp.map(Body::incoming)),
-            Err(e) => {
-                if sender.is_closed() {
-                    self.forget(&sender);
-                }
-                let st = send_error_status(e.error());
-                Err(if e.message().is_some() {
-                    st.into_unprocessed()
-                } else {
-                    st
-                })
+    async fn resend(
+        &self,
+        head: http::Request<()>,
+        body: Outgoing,
+    ) -> Result<http::Response<Body>, Status> {
+        let (conn, sender) = self.ready_sender().await?;
+        let written = conn.writes.load(Ordering::Relaxed);
+        let (response, guard) = start_request(sender, head, body)?;
+        match response.await {
+            Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
+            Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
+                self.forget(&conn);
+                Err(send_error_status(&e).into_unprocessed())
             }
+            Err(e) => Err(send_error_status(&e)),
         }
     }
 
-    fn forget(&self, dead: &http2::SendRequest<Body>) {
+    /// Drops the cached connection if it is `dead`.
+    fn forget(&self, dead: &Arc<H2Conn>) {
         let mut slot = self.inner.h2.lock().unwrap_or_else(|p| p.into_inner());
-        if slot
-            .as_ref()
-            .is_some_and(|s| s.is_closed() || dead.is_closed())
-        {
+        if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, dead)) {
             *slot = None;
         }
     }
 
-    /// A sender that was open when checked, connecting (once more if the first connection is
-    /// found closed) when needed.
-    async fn ready_sender(&self) -> Result<http2::SendRequest<Body>, Status> {
-        let mut sender = self.h2_sender().await?;
-        if sender.ready().await.is_err() {
-            self.forget(&sender);
-            sender = self.h2_sender().await?;
+    /// A sender on a connection that was usable when checked, connecting when needed and once
+    /// more if that connection is found unusable. Nothing was sent when this fails.
+    async fn ready_sender(&self) -> Result<(Arc<H2Conn>, H2Sender), Status> {
+        let mut retried = false;
+        loop {
+            let conn = self.h2_conn().await?;
+            match conn.sender.clone().ready().await {
+                Ok(sender) => return Ok((conn, sender)),
+                Err(e) => {
+                    self.forget(&conn);
+                    if retried {
+                        return Err(Status::unavailable(format!(
+                            "HTTP/2 connection to {:?} unusable: {e}",
+                            self.inner.target
+                        ))
+                        .into_unprocessed());
+                    }
+                    retried = true;
+                }
+            }
         }
-        Ok(sender)
     }
 
-    async fn h2_sender(&self) -> Result<http2::SendRequest<Body>, Status> {
-        if let Some(s) = self.cached() {
-            return Ok(s);
+    async fn h2_conn(&self) -> Result<Arc<H2Conn>, Status> {
+        if let Some(c) = self.cached() {
+            return Ok(c);
         }
         let _guard = self.inner.connecting.lock().await;
-        if let Some(s) = self.cached() {
-            return Ok(s);
+        if let Some(c) = self.cached() {
+            return Ok(c);
         }
         let io = self
             .inner
             .target
             .connect(self.inner.connect_timeout)
             .await?;
-        let (sender, conn) = http2::Builder::new(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .initial_stream_window_size(1 << 20)
+        let writes = Arc::new(AtomicU64::new(0));
+        let io = CountWrites {
+            io,
+            writes: writes.clone(),
+        };
+        // hyper's client settings where h2's defaults differ (the limits on what the server
+        // may send, and the send buffer), and the runtime's windows.
+        let (sender, conn) = h2::client::Builder::new()
+            .enable_push(false)
+            .initial_window_size(1 << 20)
             .initial_connection_window_size(2 << 20)
-            .handshake(TokioIo::new(io))
+            .max_frame_size(16 << 10)
+            .max_header_list_size(16 << 10)
+            .max_send_buffer_size(1 << 20)
+            .initial_max_send_streams(100)
+            .max_local_error_reset_streams(Some(1024))
+            .handshake::<_, Bytes>(io)
             .await
             .map_err(|e| {
                 Status::unavailable(format!(
@@ -423,18 +479,333 @@ impl Channel {
                 ))
                 .into_unprocessed()
             })?;
+        let closed = Arc::new(AtomicBool::new(false));
+        let ended = closed.clone();
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "HTTP/2 connection ended");
             }
+            ended.store(true, Ordering::Release);
         });
-        *self.inner.h2.lock().unwrap_or_else(|p| p.into_inner()) = Some(sender.clone());
-        Ok(sender)
+        let conn = Arc::new(H2Conn {
+            sender,
+            closed,
+            writes,
+        });
+        *self.inner.h2.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
+        Ok(conn)
     }
 
-    fn cached(&self) -> Option<http2::SendRequest<Body>> {
+    fn cached(&self) -> Option<Arc<H2Conn>> {
         let slot = self.inner.h2.lock().unwrap_or_else(|p| p.into_inner());
-        slot.as_ref().filter(|s| !s.is_closed()).cloned()
+        slot.as_ref()
+            .filter(|c| !c.closed.load(Ordering::Acquire))
+            .cloned()
+    }
+}
+
+/// The client half of an HTTP/2 connection, as one sends requests on it.
+type H2Sender = h2::client::SendRequest<Bytes>;
+
+/// The cached HTTP/2 connection of a channel.
+struct H2Conn {
+    sender: H2Sender,
+    /// Set when the connection's task ended.
+    closed: Arc<AtomicBool>,
+    /// How many writes to the connection succeeded (see [`CountWrites`]).
+    writes: Arc<AtomicU64>,
+}
+
+/// A client connection's byte stream, counting the writes that succeed: a request queued
+/// while the count stood at `n` has provably not left if the count is still `n` when the
+/// request fails (h2 does not tell).
+struct CountWrites {
+    io: Io,
+    writes: Arc<AtomicU64>,
+}
+
+impl CountWrites {
+    fn count(&self, written: &Poll<io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = written {
+            if *n > 0 {
+                // The connection's task is the only writer.
+                let now = self.writes.load(Ordering::Relaxed);
+                self.writes.store(now.wrapping_add(1), Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for CountWrites {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for CountWrites {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.count(&r);
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.count(&r);
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// Headers HTTP/2 forbids (RFC 9113 section 8.2.2), dropped as hyper does rather than
+/// failing the call. One pass over the names finds none in the usual case: cheaper than
+/// looking each up (which hashes it).
+fn strip_connection_headers(headers: &mut http::HeaderMap) {
+    use http::header::{CONNECTION, TE, TRANSFER_ENCODING, UPGRADE};
+    let forbidden = |name: &http::HeaderName| {
+        name == CONNECTION
+            || name == TRANSFER_ENCODING
+            || name == UPGRADE
+            || name == TE
+            || name == "keep-alive"
+            || name == "proxy-connection"
+    };
+    if !headers.keys().any(forbidden) {
+        return;
+    }
+    if let Some(c) = headers.remove(CONNECTION) {
+        if let Ok(names) = c.to_str() {
+            for name in names.split(',') {
+                headers.remove(name.trim());
+            }
+        }
+    }
+    for name in [TRANSFER_ENCODING, UPGRADE] {
+        headers.remove(name);
+    }
+    for name in ["keep-alive", "proxy-connection"] {
+        headers.remove(name);
+    }
+    if headers.get(TE).is_some_and(|te| te != "trailers") {
+        headers.remove(TE);
+    }
+}
+
+/// A copy of a request head for h2 (which reads the method, URI and headers only).
+fn copy_head(head: &http::Request<()>) -> http::Request<()> {
+    let mut copy = http::Request::new(());
+    *copy.method_mut() = head.method().clone();
+    *copy.uri_mut() = head.uri().clone();
+    *copy.headers_mut() = head.headers().clone();
+    copy
+}
+
+/// A request body as the HTTP/2 client sends it.
+enum Outgoing {
+    /// Complete already (every unary call): data and trailers, if any.
+    Complete(Option<Bytes>, Option<http::HeaderMap>),
+    /// Streamed.
+    Stream(Body),
+}
+
+/// Starts a request on a ready sender. A complete body goes out with its headers, in the
+/// same write; a streamed one is sent by a task of its own, which stops, and cancels the
+/// stream, when the returned guard is dropped (with the response body).
+fn start_request(
+    mut sender: H2Sender,
+    mut head: http::Request<()>,
+    body: Outgoing,
+) -> Result<
+    (
+        h2::client::ResponseFuture,
+        Option<tokio::sync::oneshot::Sender<()>>,
+    ),
+    Status,
+> {
+    let not_sent = |e: h2::Error| {
+        // h2's own errors carry a reason or an I/O error; the rest are misuses (such as a
+        // malformed header), which no retry mends.
+        if e.reason().is_none() && !e.is_io() {
+            Status::internal(format!("cannot send the request: {e}"))
+        } else {
+            // It never left: whoever retries unprocessed calls may send it again.
+            Status::unavailable(format!("request failed: {e}")).into_unprocessed()
+        }
+    };
+    match body {
+        Outgoing::Complete(data, trailers) => {
+            // The length, as hyper gives it: of a body without trailers, and for an empty one
+            // only where the method defines a body.
+            let len = data.as_ref().map_or(0, Bytes::len);
+            let method = head.method();
+            let payload = len > 0
+                || !matches!(
+                    *method,
+                    http::Method::GET
+                        | http::Method::HEAD
+                        | http::Method::DELETE
+                        | http::Method::CONNECT
+                );
+            if trailers.is_none()
+                && payload
+                && !head.headers().contains_key(http::header::CONTENT_LENGTH)
+            {
+                head.headers_mut()
+                    .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+            }
+            let end = data.is_none() && trailers.is_none();
+            let (response, mut stream) = sender.send_request(head, end).map_err(not_sent)?;
+            // Errors past this point come out of `response`: the stream was reset or the
+            // connection failed.
+            if let Some(data) = data {
+                let _ = stream.send_data(data, trailers.is_none());
+            }
+            if let Some(trailers) = trailers {
+                let _ = stream.send_trailers(trailers);
+            }
+            Ok((response, None))
+        }
+        Outgoing::Stream(body) => {
+            let end = http_body::Body::is_end_stream(&body);
+            let (response, stream) = sender.send_request(head, end).map_err(not_sent)?;
+            if end {
+                return Ok((response, None));
+            }
+            let (guard, stop) = tokio::sync::oneshot::channel();
+            tokio::spawn(pump(stream, body, stop));
+            Ok((response, Some(guard)))
+        }
+    }
+}
+
+/// Why the pump of a request body stops early.
+fn stopped(
+    stream: &mut h2::SendStream<Bytes>,
+    stop: &mut tokio::sync::oneshot::Receiver<()>,
+    cx: &mut Context<'_>,
+) -> bool {
+    // The guard is never sent on, only dropped: ready means the response is gone.
+    Pin::new(stop).poll(cx).is_ready() || stream.poll_reset(cx).is_ready()
+}
+
+/// Sends a streamed request body: its data as HTTP/2 flow control allows, then its end or
+/// trailers. A failing body resets the stream with CANCEL (the server sees the call
+/// cancelled); so does dropping the response (`stop`). A reset by the server ends it quietly.
+async fn pump(
+    mut stream: h2::SendStream<Bytes>,
+    mut body: Body,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    use http_body::Body as _;
+    loop {
+        let frame = std::future::poll_fn(|cx| {
+            if stopped(&mut stream, &mut stop, cx) {
+                return Poll::Ready(None);
+            }
+            Pin::new(&mut body).poll_frame(cx).map(Some)
+        })
+        .await;
+        let frame = match frame {
+            None => break stream.send_reset(h2::Reason::CANCEL),
+            Some(None) => {
+                let _ = stream.send_data(Bytes::new(), true);
+                return;
+            }
+            Some(Some(Err(e))) => {
+                tracing::debug!(error = %e, "the request body failed; cancelling the call");
+                break stream.send_reset(h2::Reason::CANCEL);
+            }
+            Some(Some(Ok(frame))) => frame,
+        };
+        let mut data = match frame.into_data() {
+            Ok(data) => data,
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    let _ = stream.send_trailers(trailers);
+                    return;
+                }
+                continue;
+            }
+        };
+        let end = body.is_end_stream();
+        if data.is_empty() && !end {
+            continue;
+        }
+        // Send it as the peer's window allows: h2 would buffer it all otherwise.
+        loop {
+            let want = data.len();
+            if want == 0 {
+                if end {
+                    let _ = stream.send_data(data, true);
+                    return;
+                }
+                break;
+            }
+            stream.reserve_capacity(want);
+            let granted = std::future::poll_fn(|cx| {
+                if stopped(&mut stream, &mut stop, cx) {
+                    return Poll::Ready(None);
+                }
+                let now = stream.capacity();
+                if now > 0 {
+                    return Poll::Ready(Some(now));
+                }
+                match stream.poll_capacity(cx) {
+                    Poll::Ready(Some(Ok(n))) => Poll::Ready(Some(n)),
+                    Poll::Ready(Some(Err(_)) | None) => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                }
+            })
+            .await;
+            let Some(granted) = granted else {
+                return stream.send_reset(h2::Reason::CANCEL);
+            };
+            if granted == 0 {
+                continue;
+            }
+            let chunk = data.split_to(granted.min(want));
+            let last = data.is_empty() && end;
+            if stream.send_data(chunk, last).is_err() {
+                return;
+            }
+            if last {
+                return;
+            }
+        }
+    }
+}
+
+/// The status of a request that failed after it was handed to the connection: unprocessed
+/// when the server refused the stream (HTTP/2 `REFUSED_STREAM`: it never reached a handler).
+fn send_error_status(e: &h2::Error) -> Status {
+    let st = Status::unavailable(format!("request failed: {e}"));
+    if e.reason() == Some(h2::Reason::REFUSED_STREAM) {
+        st.into_unprocessed()
+    } else {
+        st
     }
 }
 
@@ -472,37 +843,6 @@ fn static_path(path: &'static str) -> Result<http::uri::PathAndQuery, http::uri:
         }
     });
     Ok(pq)
-}
-
-/// Maps a hyper client error to a status: anything before a response is `unavailable`.
-/// The status of a request that failed after it was handed to the connection: unprocessed
-/// when the server refused the stream (HTTP/2 `REFUSED_STREAM`: it never reached a handler).
-fn send_error_status(e: &hyper::Error) -> Status {
-    let st = hyper_error_status(e);
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        if let Some(h2) = s.downcast_ref::<h2::Error>() {
-            if h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
-                return st.into_unprocessed();
-            }
-        }
-        src = s.source();
-    }
-    st
-}
-
-pub(crate) fn hyper_error_status(e: &hyper::Error) -> Status {
-    if e.is_timeout() {
-        return Status::deadline_exceeded(format!("request timed out: {e}"));
-    }
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    Status::unavailable(format!("request failed: {msg}"))
 }
 
 /// The connector of the HTTP/1.1 pool.
@@ -559,5 +899,177 @@ mod tests {
         // A path that is not a valid URI path is an error, not a panic.
         assert!(plain.uri_for_static("/a b\u{7f}").is_err());
         assert!(Channel::builder("unix:").is_err());
+    }
+
+    /// A bare HTTP/2 server answering every request with the request's body. Its first
+    /// connection serves one request, then closes without a GOAWAY (as a crashed peer's
+    /// would) and notifies `closed`. Counts the connections.
+    async fn flaky_server() -> (
+        String,
+        Arc<std::sync::atomic::AtomicUsize>,
+        Arc<tokio::sync::Notify>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let closed = Arc::new(tokio::sync::Notify::new());
+        let (count, notify) = (accepted.clone(), closed.clone());
+        tokio::spawn(async move {
+            while let Ok((io, _)) = listener.accept().await {
+                let first = count.fetch_add(1, Ordering::SeqCst) == 0;
+                let notify = notify.clone();
+                tokio::spawn(async move {
+                    let mut conn = h2::server::handshake(io).await.unwrap();
+                    while let Some(Ok((req, respond))) = conn.accept().await {
+                        let echo = tokio::spawn(echo(req, respond));
+                        if first {
+                            // Flush the answer, then go.
+                            let _ = echo.await;
+                            let _ = tokio::time::timeout(Duration::from_millis(50), conn.accept())
+                                .await;
+                            drop(conn);
+                            notify.notify_one();
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted, closed)
+    }
+
+    async fn echo(
+        req: http::Request<h2::RecvStream>,
+        mut respond: h2::server::SendResponse<Bytes>,
+    ) {
+        let mut body = req.into_body();
+        let mut all = Vec::new();
+        while let Some(Ok(d)) = body.data().await {
+            let _ = body.flow_control().release_capacity(d.len());
+            all.extend_from_slice(&d);
+        }
+        let mut tx = respond
+            .send_response(http::Response::new(()), false)
+            .unwrap();
+        let _ = tx.send_data(all.into(), true);
+    }
+
+    async fn read_all(resp: http::Response<Body>) -> Vec<u8> {
+        use http_body_util::BodyExt as _;
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn a_request_on_a_closed_connection_goes_out_again_on_a_fresh_one() {
+        let (url, accepted, closed) = flaky_server().await;
+        let channel = Channel::builder(&url).unwrap().build();
+        let uri = channel.uri_for("/a.B/C", None).unwrap();
+        let call = |text: &'static str| {
+            let req = http::Request::post(uri.clone())
+                .body(Body::full(text))
+                .unwrap();
+            let channel = channel.clone();
+            async move { read_all(channel.send(req).await.unwrap()).await }
+        };
+        assert_eq!(call("one").await, b"one");
+        closed.notified().await;
+        // The cached connection is closed (whether the channel noticed yet or not): the call
+        // goes out on a fresh one, with no retry policy in sight.
+        assert_eq!(call("two").await, b"two");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+        // A streamed body, large enough to wait for flow control, arrives whole.
+        let chunks: Vec<Result<http_body::Frame<Bytes>, BoxErr>> = (0..64u8)
+            .map(|i| Ok(http_body::Frame::data(Bytes::from(vec![i; 64 * 1024]))))
+            .collect();
+        let body = http_body_util::StreamBody::new(futures_util::stream::iter(chunks));
+        let req = http::Request::post(uri.clone())
+            .body(Body::new(body))
+            .unwrap();
+        let got = read_all(channel.send(req).await.unwrap()).await;
+        assert_eq!(got.len(), 64 * 64 * 1024);
+        assert!(
+            got.chunks(64 * 1024)
+                .enumerate()
+                .all(|(i, c)| c.iter().all(|&b| b == i as u8))
+        );
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "one connection serves both"
+        );
+    }
+
+    type BoxErr = crate::transport::body::BoxError;
+
+    #[tokio::test]
+    async fn dropping_the_response_cancels_a_streamed_request() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let (io, _) = listener.accept().await.unwrap();
+            let mut conn = h2::server::handshake(io).await.unwrap();
+            let Some(Ok((req, mut respond))) = conn.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _tx = respond
+                    .send_response(http::Response::new(()), false)
+                    .unwrap();
+                let mut body = req.into_body();
+                // What the server reads: the first message, then how the stream ends.
+                while let Some(d) = body.data().await {
+                    let failed = d.is_err();
+                    let _ = seen_tx.send(d.map(|d| d.len()).map_err(|e| e.reason()));
+                    if failed {
+                        break;
+                    }
+                }
+            });
+            while conn.accept().await.is_some() {}
+        });
+        let channel = Channel::builder(&url).unwrap().build();
+        // A request stream that sends one message and then never ends.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+        let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+            let d = rx.recv().await?;
+            Some((Ok::<_, BoxErr>(http_body::Frame::data(d)), rx))
+        });
+        tx.send(Bytes::from_static(b"hello")).unwrap();
+        let req = http::Request::post(channel.uri_for("/a.B/C", None).unwrap())
+            .body(Body::new(http_body_util::StreamBody::new(frames)))
+            .unwrap();
+        let resp = channel.send(req).await.unwrap();
+        assert_eq!(seen.recv().await, Some(Ok(5)));
+        drop(resp);
+        let end = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+            .await
+            .expect("the server sees the stream end");
+        assert_eq!(end, Some(Err(Some(h2::Reason::CANCEL))));
+        drop(tx);
+    }
+
+    #[test]
+    fn connection_specific_headers_are_dropped() {
+        let mut h = http::HeaderMap::new();
+        h.insert("content-type", "application/proto".parse().unwrap());
+        h.insert("te", "trailers".parse().unwrap());
+        let before = h.clone();
+        strip_connection_headers(&mut h);
+        assert_eq!(h, before, "nothing to drop");
+        h.insert("connection", "x-hop, keep-alive".parse().unwrap());
+        h.insert("x-hop", "1".parse().unwrap());
+        h.insert("keep-alive", "5".parse().unwrap());
+        h.insert("transfer-encoding", "chunked".parse().unwrap());
+        h.insert("te", "gzip".parse().unwrap());
+        strip_connection_headers(&mut h);
+        let left: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left, ["content-type"]);
     }
 }
