@@ -129,7 +129,8 @@ impl<T> Request<T> {
     }
 
     fn parts_mut(&mut self) -> &mut RequestParts {
-        self.parts.get_or_insert_with(|| Box::new(RequestParts::new()))
+        self.parts
+            .get_or_insert_with(|| Box::new(RequestParts::new()))
     }
 
     /// The request headers.
