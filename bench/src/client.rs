@@ -369,13 +369,22 @@ struct CpCaller(connect_plugin::Client);
 fn chain() -> Res<connect_plugin::interceptors::ClientChain> {
     use connect_plugin::interceptors::auth::BearerAuth;
     use connect_plugin::interceptors::{BreakerConfig, CircuitBreaker, ClientChain, RetryPolicy};
-    Ok(ClientChain::new()
-        .interceptor(BearerAuth::client(crate::server::BENCH_TOKEN)?)
-        .circuit_breaker(std::sync::Arc::new(CircuitBreaker::new(
+    // BENCH_CHAIN=auth,breaker,retry (the default) picks parts, to see what each costs.
+    let parts = std::env::var("BENCH_CHAIN").unwrap_or_else(|_| "auth,breaker,retry".into());
+    let mut chain = ClientChain::new();
+    if parts.contains("auth") {
+        chain = chain.interceptor(BearerAuth::client(crate::server::BENCH_TOKEN)?);
+    }
+    if parts.contains("breaker") {
+        chain = chain.circuit_breaker(std::sync::Arc::new(CircuitBreaker::new(
             "bench",
             BreakerConfig::default(),
-        )))
-        .retry(RetryPolicy::default()))
+        )));
+    }
+    if parts.contains("retry") {
+        chain = chain.retry(RetryPolicy::default());
+    }
+    Ok(chain)
 }
 
 impl CpCaller {

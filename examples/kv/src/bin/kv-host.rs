@@ -62,7 +62,9 @@ fn put(key: &str, value: &str) -> pb::PutRequest {
     }
 }
 
-#[tokio::main]
+// A host that makes sequential calls to a local plugin is fastest on one thread: each call
+// then wakes no other thread (BENCHMARKS.md, "The plugin system against hashicorp/go-plugin").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing_subscriber::fmt()
         .with_env_filter(
