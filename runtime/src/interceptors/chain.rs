@@ -104,19 +104,21 @@ impl ClientChain {
 
     /// `client` with this chain added after its own interceptors.
     pub fn apply(&self, client: &Client) -> Client {
-        let mut out = client.clone();
-        if let Some(t) = self.timeout {
-            out = out.with_default_timeout(Some(t));
-        }
-        for i in &self.interceptors {
-            out = out.with_interceptor_arc(i.clone());
-        }
-        if let Some(b) = &self.breaker {
-            out = out.with_interceptor_arc(b.clone());
-        }
-        if let Some(r) = &self.retry {
-            out = out.with_interceptor_arc(r.clone());
-        }
-        out
+        let base = match self.timeout {
+            Some(t) => client.with_default_timeout(Some(t)),
+            None => client.clone(),
+        };
+        let breaker = self
+            .breaker
+            .iter()
+            .map(|b| b.clone() as Arc<dyn Interceptor>);
+        let retry = self.retry.iter().map(|r| r.clone() as Arc<dyn Interceptor>);
+        base.with_interceptors(
+            self.interceptors
+                .iter()
+                .cloned()
+                .chain(breaker)
+                .chain(retry),
+        )
     }
 }

@@ -378,7 +378,6 @@ impl PluginClientBuilder {
         let first = again.clone().start_once().await?;
         let state = Arc::new(Supervised {
             current: std::sync::RwLock::new(first.client.clone()),
-            pid: std::sync::atomic::AtomicU32::new(first.pid().unwrap_or(0)),
             restarts: std::sync::atomic::AtomicU32::new(0),
             reattach: std::sync::RwLock::new(first.reattach_config()),
         });
@@ -760,7 +759,10 @@ impl PluginClient {
     /// The plugin's handshake line (the current process's, after restarts); `None` for
     /// endpoint, in-memory and direct plugins.
     pub fn handshake_line(&self) -> Option<HandshakeLine> {
-        self.reattach_config().map(|c| c.line)
+        match &self.supervisor {
+            Some(s) => Some(s.state.reattach.read().ok()?.as_ref()?.line.clone()),
+            None => self.line.clone(),
+        }
     }
 
     /// What another [`PluginClient`] (in this or a later host process) needs to
@@ -790,8 +792,7 @@ impl PluginClient {
     /// a reattached plugin's from its [`ReattachConfig`].
     pub fn pid(&self) -> Option<u32> {
         if let Some(s) = &self.supervisor {
-            let pid = s.state.pid.load(std::sync::atomic::Ordering::SeqCst);
-            return (pid != 0).then_some(pid);
+            return s.state.reattach.read().ok()?.as_ref()?.pid;
         }
         if let Some(h) = &self.handle {
             return Some(h.pid());
@@ -858,14 +859,7 @@ impl PluginClient {
             return Some(process.stop(asked.is_ok(), wait).await);
         }
         if let Some(handle) = self.handle.take() {
-            if asked.is_err() {
-                let _ = handle.terminate();
-            }
-            if !handle.wait_exit(wait).await {
-                tracing::warn!(plugin = %self.name, "the plugin did not stop within its grace period; killing it");
-                let _ = handle.kill();
-                handle.wait_exit(Duration::from_secs(5)).await;
-            }
+            handle.stop(asked.is_ok(), wait).await;
         }
         None
     }
@@ -902,8 +896,8 @@ struct Supervisor {
 /// What a supervised client and its supervisor share about the current process.
 struct Supervised {
     current: std::sync::RwLock<Client>,
-    pid: std::sync::atomic::AtomicU32,
     restarts: std::sync::atomic::AtomicU32,
+    /// The current process's line and pid (and the host identity).
     reattach: std::sync::RwLock<Option<ReattachConfig>>,
 }
 
@@ -960,7 +954,6 @@ async fn supervise(
                         if let Ok(mut c) = state.current.write() {
                             *c = next.client.clone();
                         }
-                        state.pid.store(next.pid().unwrap_or(0), Ordering::SeqCst);
                         if let Ok(mut l) = state.reattach.write() {
                             *l = next.reattach_config();
                         }

@@ -137,13 +137,19 @@ impl ProcessHandle {
         .unwrap_or(false)
     }
 
-    /// Sends `SIGTERM`.
-    pub(crate) fn terminate(&self) -> std::io::Result<()> {
-        Ok(pidfd_send_signal(&self.pidfd, Signal::TERM)?)
-    }
-
-    /// Sends `SIGKILL`.
-    pub(crate) fn kill(&self) -> std::io::Result<()> {
-        Ok(pidfd_send_signal(&self.pidfd, Signal::KILL)?)
+    /// The same stop sequence as for a launched child: waits up to `wait` for the process
+    /// to exit (first sending `SIGTERM` unless it was asked to shut down), then kills it.
+    pub(crate) async fn stop(&self, asked: bool, wait: Duration) {
+        if !asked {
+            let _ = pidfd_send_signal(&self.pidfd, Signal::TERM);
+        }
+        if !self.wait_exit(wait).await {
+            tracing::warn!(
+                pid = self.pid,
+                "the plugin did not stop within its grace period; killing it"
+            );
+            let _ = pidfd_send_signal(&self.pidfd, Signal::KILL);
+            self.wait_exit(Duration::from_secs(5)).await;
+        }
     }
 }

@@ -59,14 +59,7 @@ impl std::fmt::Debug for ServeConfig {
 impl ServeConfig {
     /// One plugin set at application version 1.
     pub fn new(cookie: MagicCookie, plugins: PluginSet) -> Self {
-        ServeConfig {
-            cookie,
-            versions: BTreeMap::from([(1, plugins)]),
-            grace: Duration::from_secs(5),
-            listen: None,
-            interceptors: Vec::new(),
-            limits: crate::transport::ServerLimits::default(),
-        }
+        ServeConfig::versioned(cookie, BTreeMap::from([(1, plugins)]))
     }
 
     /// Adds a server-side interceptor (see [`ServeConfig::interceptors`]).

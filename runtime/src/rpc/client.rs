@@ -103,13 +103,26 @@ impl Client {
 
     /// Adds a shared interceptor.
     pub fn with_interceptor_arc(self, interceptor: Arc<dyn Interceptor>) -> Self {
-        let mut interceptors = self.inner.interceptors.clone();
-        interceptors.push(interceptor);
+        self.with_interceptors([interceptor])
+    }
+
+    /// Adds shared interceptors, in order (after those already there).
+    pub fn with_interceptors(
+        &self,
+        interceptors: impl IntoIterator<Item = Arc<dyn Interceptor>>,
+    ) -> Self {
+        let mut all = self.inner.interceptors.clone();
+        all.extend(interceptors);
+        self.rebuilt(self.inner.transport.config.clone(), all)
+    }
+
+    /// A client on the same channel with `config` and `interceptors`.
+    fn rebuilt(&self, config: ClientConfig, interceptors: Vec<Arc<dyn Interceptor>>) -> Self {
         Client {
             inner: Arc::new(Inner {
                 transport: HttpTransport {
                     channel: self.inner.transport.channel.clone(),
-                    config: self.inner.transport.config.clone(),
+                    config,
                 },
                 interceptors,
             }),
@@ -121,15 +134,7 @@ impl Client {
     pub fn with_default_timeout(&self, timeout: Option<Duration>) -> Self {
         let mut config = self.inner.transport.config.clone();
         config.timeout = timeout;
-        Client {
-            inner: Arc::new(Inner {
-                transport: HttpTransport {
-                    channel: self.inner.transport.channel.clone(),
-                    config,
-                },
-                interceptors: self.inner.interceptors.clone(),
-            }),
-        }
+        self.rebuilt(config, self.inner.interceptors.clone())
     }
 
     /// The configuration.

@@ -136,9 +136,8 @@ impl Router {
     }
 
     /// Adds an interceptor around every call (the first added runs outermost).
-    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
-        self.inner_mut().interceptors.push(Arc::new(interceptor));
-        self
+    pub fn interceptor(self, interceptor: impl Interceptor) -> Self {
+        self.interceptor_arc(Arc::new(interceptor))
     }
 
     /// Adds a shared interceptor around every call.
