@@ -19,13 +19,8 @@ use futures_util::StreamExt as _;
 use http::HeaderName;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-/// `message Msg { string text = 1; }`, by hand.
-#[derive(Clone, PartialEq, prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Msg {
-    #[prost(string, tag = "1")]
-    #[serde(default)]
-    pub text: String,
-}
+mod common;
+use common::Msg;
 
 fn msg(text: &str) -> Msg {
     Msg {

@@ -73,13 +73,8 @@ const MAX: usize = 1024;
 // The service under test.
 // ---------------------------------------------------------------------------------------
 
-/// `message Msg { string text = 1; }`, by hand.
-#[derive(Clone, PartialEq, prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Msg {
-    #[prost(string, tag = "1")]
-    #[serde(default)]
-    pub text: String,
-}
+mod common;
+use common::Msg;
 
 fn msg(text: &str) -> Msg {
     Msg {

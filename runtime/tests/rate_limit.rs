@@ -15,13 +15,8 @@ use connect_plugin::transport::{ListenAddr, Listener, RunningServer, memory_link
 use connect_plugin::{Channel, Client, Router, Server, Status};
 use futures_util::StreamExt as _;
 
-/// `message Msg { string text = 1; }`, by hand.
-#[derive(Clone, PartialEq, prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Msg {
-    #[prost(string, tag = "1")]
-    #[serde(default)]
-    pub text: String,
-}
+mod common;
+use common::Msg;
 
 /// `google.rpc.RetryInfo` with its `google.protobuf.Duration`, by hand.
 #[derive(Clone, PartialEq, prost::Message)]

@@ -19,13 +19,8 @@ use connect_plugin::{Channel, Client, Code, Router, Server, Status};
 use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 
-/// `message Msg { string text = 1; }`, by hand.
-#[derive(Clone, PartialEq, prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Msg {
-    #[prost(string, tag = "1")]
-    #[serde(default)]
-    pub text: String,
-}
+mod common;
+use common::Msg;
 
 const GET: MethodDescriptor = MethodDescriptor::new(
     "/res.v1.Svc/Get",

@@ -20,6 +20,19 @@ pub use generated::kv::v1 as pb;
 
 use pb::{batch_request, batch_response, watch_event};
 
+/// A `PutRequest` of `key` = `value` (text), for the host and the tests.
+pub fn put(key: &str, value: &str) -> pb::PutRequest {
+    pb::PutRequest {
+        key: key.into(),
+        value: value.to_owned().into_bytes().into(),
+    }
+}
+
+/// A `GetRequest` of `key`.
+pub fn get(key: &str) -> pb::GetRequest {
+    pb::GetRequest { key: key.into() }
+}
+
 /// The cookie the KV host and plugin share.
 pub fn cookie() -> MagicCookie {
     MagicCookie::new("KV_PLUGIN", "7b1f0c2e-kv-example")

@@ -27,6 +27,7 @@ use connect_plugin_testkit::netns::{self, NetnsPair};
 use connect_plugin_testkit::proxy::{Direction, FaultProxy, NewConnections};
 use echo::pb::{EchoRequest, EchoResponse, EchoService as _, EchoServiceClient};
 use kv::pb::{self, KvService, KvServicePlugin};
+use kv::{get, put};
 use tokio::sync::{broadcast, watch};
 
 const PLUGIN: &str = env!("CARGO_BIN_EXE_kv-plugin");
@@ -35,17 +36,6 @@ const PLUGIN: &str = env!("CARGO_BIN_EXE_kv-plugin");
 const SLACK: Duration = Duration::from_millis(500);
 /// A test guard, never a timing assertion: waiting longer than this is a hang.
 const GUARD: Duration = Duration::from_secs(20);
-
-fn put(key: &str, value: &str) -> pb::PutRequest {
-    pb::PutRequest {
-        key: key.into(),
-        value: value.to_owned().into_bytes().into(),
-    }
-}
-
-fn get(key: &str) -> pb::GetRequest {
-    pb::GetRequest { key: key.into() }
-}
 
 /// Awaits `f`, failing the test (instead of hanging it) after [`GUARD`].
 async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {

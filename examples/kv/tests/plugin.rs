@@ -10,20 +10,10 @@ use connect_plugin::Code;
 use connect_plugin::plugin::{MagicCookie, Network, PluginClient, PluginError, ReattachConfig};
 use futures::StreamExt;
 use kv::pb::{self, KvService, KvServicePlugin};
+use kv::{get, put};
 
 const PLUGIN: &str = env!("CARGO_BIN_EXE_kv-plugin");
 const HOST: &str = env!("CARGO_BIN_EXE_kv-host");
-
-fn put(key: &str, value: &str) -> pb::PutRequest {
-    pb::PutRequest {
-        key: key.into(),
-        value: value.to_owned().into_bytes().into(),
-    }
-}
-
-fn get(key: &str) -> pb::GetRequest {
-    pb::GetRequest { key: key.into() }
-}
 
 async fn launch(network: Network) -> PluginClient {
     PluginClient::builder(kv::cookie())

@@ -23,6 +23,7 @@ use connect_plugin::plugin::{MagicCookie, Network, PluginClient, PluginError};
 use connect_plugin::{Client, ClientConfig, Code, Codec, Protocol, Request, Streaming};
 use futures::StreamExt;
 use kv::pb::{self, KvService, KvServicePlugin};
+use kv::{get, put};
 
 /// The environment variable that turns the interop tests into skips (as in
 /// `examples/echo/tests/common`).
@@ -99,17 +100,6 @@ async fn launch(network: Network) -> PluginClient {
         .start()
         .await
         .unwrap_or_else(|e| panic!("the JavaScript plugin starts over {network:?}: {e}"))
-}
-
-fn put(key: &str, value: &str) -> pb::PutRequest {
-    pb::PutRequest {
-        key: key.into(),
-        value: value.to_owned().into_bytes().into(),
-    }
-}
-
-fn get(key: &str) -> pb::GetRequest {
-    pb::GetRequest { key: key.into() }
 }
 
 fn text(b: &[u8]) -> String {

@@ -19,6 +19,7 @@ use connect_plugin::plugin::{Network, PluginClient, ReattachConfig};
 use connect_plugin::rpc::Request;
 use futures::StreamExt;
 use kv::pb::{self, KvService, KvServicePlugin};
+use kv::put;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -53,13 +54,6 @@ fn plugin_path(explicit: Option<PathBuf>) -> Result<PathBuf, Error> {
         beside.display()
     )
     .into())
-}
-
-fn put(key: &str, value: &str) -> pb::PutRequest {
-    pb::PutRequest {
-        key: key.into(),
-        value: value.to_owned().into_bytes().into(),
-    }
 }
 
 // A host that makes sequential calls to a local plugin is fastest on one thread: each call
