@@ -445,41 +445,37 @@ impl AuthProvider for BearerAuth {
     }
 
     fn authenticate(&self, call: &mut ServerCall) -> Authentication {
-        let mut values = call.headers.get_all(AUTHORIZATION).iter();
-        let Some(value) = values.next() else {
-            return Authentication::Absent;
-        };
-        let several = values.next().is_some();
-        let bytes = value.as_bytes();
-        // `Bearer` and the token, separated by spaces; the scheme is case-insensitive.
-        let (scheme, token) = match bytes.iter().position(|&b| b == b' ') {
-            Some(i) => (&bytes[..i], trim_spaces(&bytes[i..])),
-            None => (bytes, &[][..]),
-        };
-        if !scheme.eq_ignore_ascii_case(b"bearer") {
-            // Another scheme (Basic, say): not ours.
-            return Authentication::Absent;
-        }
-        let verdict = if several {
-            unauthenticated(
-                &call.method,
-                "bearer",
-                "the call has more than one authorization header",
-            )
-        } else if token.is_empty() {
-            unauthenticated(
-                &call.method,
-                "bearer",
-                "the authorization header holds no bearer token",
-            )
-        } else {
-            match self.credentials.verify(token) {
-                Some(id) => Authentication::Verified(id.clone()),
-                None => unauthenticated(&call.method, "bearer", "the bearer token is not valid"),
+        let method = &call.method;
+        read_secret(&mut call.headers, &AUTHORIZATION, |bytes, several| {
+            // `Bearer` and the token, separated by spaces; the scheme is case-insensitive.
+            let (scheme, token) = match bytes.iter().position(|&b| b == b' ') {
+                Some(i) => (&bytes[..i], trim_spaces(&bytes[i..])),
+                None => (bytes, &[][..]),
+            };
+            if !scheme.eq_ignore_ascii_case(b"bearer") {
+                // Another scheme (Basic, say): not ours.
+                return Authentication::Absent;
             }
-        };
-        mark_sensitive(&mut call.headers, &AUTHORIZATION);
-        verdict
+            if several {
+                unauthenticated(
+                    method,
+                    "bearer",
+                    "the call has more than one authorization header",
+                )
+            } else if token.is_empty() {
+                unauthenticated(
+                    method,
+                    "bearer",
+                    "the authorization header holds no bearer token",
+                )
+            } else {
+                match self.credentials.verify(token) {
+                    Some(id) => Authentication::Verified(id.clone()),
+                    None => unauthenticated(method, "bearer", "the bearer token is not valid"),
+                }
+            }
+        })
+        .unwrap_or(Authentication::Absent)
     }
 }
 
@@ -493,14 +489,23 @@ fn trim_spaces(mut bytes: &[u8]) -> &[u8] {
     bytes
 }
 
-/// Marks every value of header `name` sensitive, so that a handler logging the request's
-/// metadata with `Debug` does not print the secret.
-fn mark_sensitive(headers: &mut HeaderMap, name: &HeaderName) {
-    if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
-        for value in entry.iter_mut() {
-            value.set_sensitive(true);
-        }
+/// Reads secret header `name` with one lookup: marks its values sensitive (so that a handler
+/// logging the request's metadata with `Debug` does not print the secret) and gives `f` the
+/// first value and whether there are more. `None` when the call has no such header.
+fn read_secret<R>(
+    headers: &mut HeaderMap,
+    name: &HeaderName,
+    f: impl FnOnce(&[u8], bool) -> R,
+) -> Option<R> {
+    let http::header::Entry::Occupied(mut entry) = headers.entry(name) else {
+        return None;
+    };
+    let mut count = 0usize;
+    for value in entry.iter_mut() {
+        value.set_sensitive(true);
+        count += 1;
     }
+    Some(f(entry.get().as_bytes(), count > 1))
 }
 
 impl Interceptor for BearerAuth {
@@ -573,33 +578,26 @@ impl AuthProvider for ApiKeyAuth {
     }
 
     fn authenticate(&self, call: &mut ServerCall) -> Authentication {
-        let mut values = call.headers.get_all(&self.header).iter();
-        let Some(value) = values.next() else {
-            return Authentication::Absent;
-        };
-        let verdict = if values.next().is_some() {
-            unauthenticated(
-                &call.method,
-                "api-key",
-                &format!("the call has more than one {} header", self.header),
-            )
-        } else {
-            let key = trim_spaces(value.as_bytes());
-            if key.is_empty() {
+        let method = &call.method;
+        let header = &self.header;
+        read_secret(&mut call.headers, header, |value, several| {
+            let key = trim_spaces(value);
+            if several {
                 unauthenticated(
-                    &call.method,
+                    method,
                     "api-key",
-                    &format!("the {} header is empty", self.header),
+                    &format!("the call has more than one {header} header"),
                 )
+            } else if key.is_empty() {
+                unauthenticated(method, "api-key", &format!("the {header} header is empty"))
             } else {
                 match self.credentials.verify(key) {
                     Some(id) => Authentication::Verified(id.clone()),
-                    None => unauthenticated(&call.method, "api-key", "the API key is not valid"),
+                    None => unauthenticated(method, "api-key", "the API key is not valid"),
                 }
             }
-        };
-        mark_sensitive(&mut call.headers, &self.header);
-        verdict
+        })
+        .unwrap_or(Authentication::Absent)
     }
 }
 
@@ -1236,6 +1234,7 @@ mod tests {
             method,
             headers: map,
             extensions: Extensions::new(),
+            peer: None,
             deadline: None,
             protocol: Protocol::Connect,
             codec: Codec::Proto,

@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
@@ -102,6 +103,11 @@ pub struct CircuitBreaker {
     name: String,
     config: BreakerConfig,
     inner: Mutex<Inner>,
+    /// The state is `Closed` (mirrors `inner.state`, read without the lock by `admit`).
+    closed: AtomicBool,
+    /// Closed, with a full window of successes and no failure in a row: another success
+    /// changes nothing, so it is recorded without the lock.
+    clean: AtomicBool,
     state: watch::Sender<BreakerState>,
     events: broadcast::Sender<StateChange>,
 }
@@ -130,6 +136,8 @@ impl CircuitBreaker {
                 trials: 0,
                 trial_successes: 0,
             }),
+            closed: AtomicBool::new(true),
+            clean: AtomicBool::new(false),
             state: watch::channel(BreakerState::Closed).0,
             events: broadcast::channel(64).0,
         }
@@ -167,6 +175,13 @@ impl CircuitBreaker {
 
     /// Asks to make a call: a permit, or the fail-fast error.
     pub fn admit(&self) -> Result<Permit<'_>, Status> {
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(Permit {
+                breaker: self,
+                trial: false,
+                done: false,
+            });
+        }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if inner.state == BreakerState::Open {
             let waited = inner.opened_at.elapsed();
@@ -201,6 +216,13 @@ impl CircuitBreaker {
     }
 
     fn record(&self, trial: bool, outcome: Option<bool>) {
+        if !trial
+            && (outcome.is_none() || (outcome == Some(true) && self.clean.load(Ordering::Acquire)))
+        {
+            // A cancelled call counts neither way, and a success in a clean window leaves
+            // it as it is.
+            return;
+        }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let cfg = &self.config;
         if trial {
@@ -237,8 +259,12 @@ impl CircuitBreaker {
         inner.window.push_back(ok);
         if ok {
             inner.consecutive = 0;
+            if inner.failures == 0 && inner.window.len() == cfg.window.max(1) as usize {
+                self.clean.store(true, Ordering::Release);
+            }
             return;
         }
+        self.clean.store(false, Ordering::Release);
         inner.failures += 1;
         inner.consecutive += 1;
         let calls = inner.window.len() as u32;
@@ -255,6 +281,9 @@ impl CircuitBreaker {
     fn change(&self, inner: &mut Inner, to: BreakerState, reason: String) {
         let from = inner.state;
         inner.state = to;
+        self.closed
+            .store(to == BreakerState::Closed, Ordering::Release);
+        self.clean.store(false, Ordering::Release);
         match to {
             BreakerState::Open => {
                 inner.opened_at = Instant::now();
@@ -422,6 +451,41 @@ mod tests {
             BreakerState::Open,
             "a failed trial opens it again"
         );
+    }
+
+    #[test]
+    fn a_window_of_successes_still_counts_the_next_failures() {
+        // Successes in a full, clean window skip the lock; failures after them must still
+        // fill the window and open the breaker at the rate.
+        let b = breaker(BreakerConfig {
+            consecutive_failures: 100,
+            failure_rate: 0.5,
+            window: 10,
+            min_calls: 10,
+            ..Default::default()
+        });
+        for round in 0..2 {
+            for _ in 0..25 {
+                succeed(&b);
+            }
+            for i in 0..4 {
+                fail(&b);
+                assert_eq!(b.state(), BreakerState::Closed, "round {round}: {i} of 10");
+            }
+            if round == 0 {
+                // A success between failures clears the run but not the window's failures.
+                succeed(&b);
+                fail(&b);
+                assert_eq!(b.state(), BreakerState::Open, "5 of the last 10 failed");
+                // Back to closed through a trial, with an empty window.
+                b.inner.lock().unwrap().opened_at = Instant::now() - Duration::from_secs(60);
+                b.admit().expect("trial").record(true);
+                assert_eq!(b.state(), BreakerState::Closed);
+            } else {
+                fail(&b);
+                assert_eq!(b.state(), BreakerState::Open, "5 of the last 10 failed");
+            }
+        }
     }
 
     #[test]

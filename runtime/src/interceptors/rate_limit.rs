@@ -301,7 +301,7 @@ where
                 return RateKey::RuntimeId(id.as_bytes().into());
             }
         }
-        match call.extensions.get::<PeerAddr>() {
+        match &call.peer {
             Some(PeerAddr::Tcp(addr)) => ip_key(addr.ip()),
             _ => RateKey::Local,
         }
@@ -426,9 +426,6 @@ mod tests {
         runtime_id: Option<&str>,
     ) -> ServerCall {
         let mut extensions = Extensions::new();
-        if let Some(peer) = peer {
-            extensions.insert(peer);
-        }
         if let Some(p) = identity {
             extensions.insert(Identity::new(p));
         }
@@ -443,6 +440,7 @@ mod tests {
             method: M,
             headers,
             extensions,
+            peer,
             deadline: None,
             protocol: Protocol::Connect,
             codec: Codec::Proto,

@@ -15,6 +15,7 @@
 //! The policy of one call can be replaced by putting a [`RetryPolicy`] into the request's
 //! extensions (`request.extensions_mut().insert(RetryPolicy::disabled())`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -117,7 +118,10 @@ pub struct RetryBudget {
     ratio: f64,
     min_per_second: f64,
     cap: f64,
-    state: Mutex<(f64, Instant)>,
+    /// The tokens, an `f64`'s bits: every call adds to them, so they change without a lock.
+    tokens: AtomicU64,
+    /// When the time-based refill last ran (retries take this lock; calls do not).
+    refilled: Mutex<Instant>,
 }
 
 impl Default for RetryBudget {
@@ -138,32 +142,51 @@ impl RetryBudget {
             ratio,
             min_per_second,
             cap,
-            state: Mutex::new((cap, Instant::now())),
+            tokens: AtomicU64::new(cap.to_bits()),
+            refilled: Mutex::new(Instant::now()),
         }
     }
 
-    /// Credits one call.
+    /// Changes the tokens with `f` (given the current count; `None` leaves them).
+    fn update(&self, mut f: impl FnMut(f64) -> Option<f64>) -> bool {
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| {
+                f(f64::from_bits(bits)).map(f64::to_bits)
+            })
+            .is_ok()
+    }
+
+    /// Credits one call (nothing to do while the budget is full, as it is while calls
+    /// succeed).
     fn deposit(&self) {
-        if let Ok(mut s) = self.state.lock() {
-            s.0 = (s.0 + self.ratio).min(self.cap);
-        }
+        let (ratio, cap) = (self.ratio, self.cap);
+        self.update(|t| (t < cap).then(|| (t + ratio).min(cap)));
+    }
+
+    /// The tokens left (fractions count).
+    pub fn available(&self) -> f64 {
+        f64::from_bits(self.tokens.load(Ordering::Acquire))
     }
 
     /// Takes a token for one retry; false when the budget is spent.
     pub fn try_withdraw(&self) -> bool {
-        let Ok(mut s) = self.state.lock() else {
-            return false;
+        let refill = {
+            let Ok(mut last) = self.refilled.lock() else {
+                return false;
+            };
+            let now = Instant::now();
+            let refill = now.duration_since(*last).as_secs_f64() * self.min_per_second;
+            *last = now;
+            refill
         };
-        let now = Instant::now();
-        let refill = now.duration_since(s.1).as_secs_f64() * self.min_per_second;
-        s.0 = (s.0 + refill).min(self.cap);
-        s.1 = now;
-        if s.0 >= 1.0 {
-            s.0 -= 1.0;
-            true
-        } else {
-            false
-        }
+        let cap = self.cap;
+        let mut took = false;
+        self.update(|t| {
+            let t = (t + refill).min(cap);
+            took = t >= 1.0;
+            Some(if took { t - 1.0 } else { t })
+        });
+        took
     }
 }
 
@@ -378,6 +401,33 @@ mod tests {
             retries += 1;
         }
         assert_eq!(retries, 5, "10 calls at 0.5 buy 5 retries");
+    }
+
+    #[test]
+    fn deposits_from_many_threads_are_all_counted() {
+        // 2^-10 a call: sums of it are exact in an f64.
+        let budget = Arc::new(RetryBudget::new(1.0 / 1024.0, 0.0));
+        while budget.try_withdraw() {}
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let budget = budget.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1024 {
+                        budget.deposit();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let left = budget.available();
+        assert_eq!(left, 4.0, "4096 calls at 1/1024");
+        let mut retries = 0;
+        while budget.try_withdraw() {
+            retries += 1;
+        }
+        assert_eq!(retries, 4);
     }
 
     #[test]

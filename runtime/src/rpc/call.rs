@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{Extensions, HeaderMap};
 
 use super::body::EncodeStream;
+use super::message::PeerAddr;
 use super::streaming::RawStreaming;
 use crate::protocol::{Codec, Protocol, StreamType};
 
@@ -73,9 +74,15 @@ pub struct ServerCall {
     pub method: MethodDescriptor,
     /// Request headers.
     pub headers: HeaderMap,
-    /// Extensions: the peer address, a mutual-TLS client's verified
+    /// Extensions: a mutual-TLS client's verified
     /// [`PeerCertificates`](super::message::PeerCertificates), and whatever interceptors add.
+    /// Handlers find [`ServerCall::peer`] here too ([`Request::peer_addr`] or the
+    /// request's extensions), without an allocation for calls that never look.
+    ///
+    /// [`Request::peer_addr`]: super::Request::peer_addr
     pub extensions: Extensions,
+    /// Where the call came from (`None` for calls not received by a server).
+    pub peer: Option<PeerAddr>,
     /// The caller's deadline.
     pub deadline: Option<Instant>,
     /// The protocol the call arrived on.

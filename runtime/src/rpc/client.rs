@@ -283,7 +283,13 @@ impl ClientTransport for HttpTransport {
 }
 
 impl HttpTransport {
-    async fn send_call(&self, call: ClientCall) -> Result<ClientOutput, Status> {
+    /// Sends `call`. The request is built when the future is made (building never waits),
+    /// so that the future, which every call moves and, behind interceptors, allocates,
+    /// holds only what the exchange needs.
+    fn send_call(
+        &self,
+        call: ClientCall,
+    ) -> impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + '_ {
         let cfg = &self.config;
         let timeout = call.timeout.or(cfg.timeout);
         let deadline = timeout.map(|t| Instant::now() + t);
@@ -294,15 +300,12 @@ impl HttpTransport {
             cfg.codec,
             cfg.send_compression,
         );
-        // Building the request never waits, so it happens before the deadline is armed; the
-        // futures that do wait stay small (they are moved at every await).
-        let req = self.request(call, framing, timeout)?;
-        let fut = self.exchange(req, method, framing, deadline);
-        match deadline {
-            None => fut.await,
-            Some(d) => tokio::time::timeout_at(d.into(), fut)
-                .await
-                .unwrap_or_else(|_| Err(Status::deadline_exceeded("the call's deadline passed"))),
+        match self.request(call, framing, timeout) {
+            Ok(req) => futures_util::future::Either::Left(Deadline {
+                fut: self.exchange(req, method, framing, deadline),
+                sleep: deadline.map(|d| tokio::time::sleep_until(d.into())),
+            }),
+            Err(e) => futures_util::future::Either::Right(std::future::ready(Err(e))),
         }
     }
 
@@ -387,94 +390,172 @@ impl HttpTransport {
         framing: Framing,
         deadline: Option<Instant>,
     ) -> Result<ClientOutput, Status> {
-        let resp = self.channel.send(req).await?;
-        self.read_response(resp, method, framing, deadline).await
+        let resp = self.channel.send_started(req).await?;
+        // Checked first without waiting: the futures of the rarer ways on (an error
+        // answer, a unary message in an envelope) are boxed, so that neither they nor the
+        // response take room in this future, which every call moves.
+        let reading: futures_util::future::Either<_, BoxFuture<'static, _>> =
+            match self.read_response(resp, method, framing, deadline) {
+                Reading::Done(out) => return out,
+                Reading::Unary(read) => futures_util::future::Either::Left(read),
+                Reading::Error(error) => futures_util::future::Either::Right(Box::pin(error)),
+                Reading::Enveloped(read) => futures_util::future::Either::Right(Box::pin(read)),
+            };
+        reading.await
     }
 
-    /// Checks a response and reads its message (unary) or hands over its stream.
-    async fn read_response(
+    /// Checks a response and says how to read its message (unary) or hands over its
+    /// stream.
+    fn read_response(
         &self,
         resp: http::Response<Body>,
         method: MethodDescriptor,
         framing: Framing,
         deadline: Option<Instant>,
-    ) -> Result<ClientOutput, Status> {
-        let cfg = &self.config;
-        let (parts, mut body) = resp.into_parts();
+    ) -> Reading<
+        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
+        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
+        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
+    > {
+        let max = self.config.max_message_size;
+        let (parts, body) = resp.into_parts();
         let mut resp_headers = parts.headers;
         if parts.status != StatusCode::OK && framing.needs_error_body() {
-            let raw = collect_limited(&mut body, cfg.max_message_size)
-                .await
-                .unwrap_or_default();
-            let encoding = resp_headers
-                .get(http::header::CONTENT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Encoding::from_name)
-                .unwrap_or(Encoding::Identity);
-            let raw = encoding
-                .decompress(raw.clone(), cfg.max_message_size)
-                .unwrap_or(raw);
-            let trailers = split_unary_trailers(&mut resp_headers);
-            let mut err = connect::error_from_json(&raw, parts.status.as_u16());
-            let mut metadata = resp_headers;
-            metadata.extend(trailers);
-            *err.metadata_mut() = metadata;
-            return Err(err);
+            return Reading::Error(error_answer(parts.status, resp_headers, body, max));
         }
-        let encoding = framing
-            .check_response(parts.status, &resp_headers)
-            .map_err(|mut e| {
+        let encoding = match framing.check_response(parts.status, &resp_headers) {
+            Ok(encoding) => encoding,
+            Err(mut e) => {
                 if e.metadata().is_empty() {
-                    *e.metadata_mut() = resp_headers.clone();
+                    *e.metadata_mut() = resp_headers;
                 }
-                e
-            })?;
+                return Reading::Done(Err(e));
+            }
+        };
         if !framing.enveloped {
-            let raw = collect_limited(&mut body, cfg.max_message_size)
-                .await
-                .map_err(|e| {
+            return Reading::Unary(async move {
+                let mut body = body;
+                let raw = collect_limited(&mut body, max).await.map_err(|e| {
                     if e.code() == crate::Code::Canceled {
                         Status::unavailable(e.message())
                     } else {
                         e
                     }
                 })?;
-            let message = encoding.decompress(raw, cfg.max_message_size)?;
-            let trailers = split_unary_trailers(&mut resp_headers);
-            return Ok(ClientOutput {
-                headers: resp_headers,
-                body: ClientOutputBody::Unary(message, trailers),
+                let message = encoding.decompress(raw, max)?;
+                let trailers = split_unary_trailers(&mut resp_headers);
+                Ok(ClientOutput {
+                    headers: resp_headers,
+                    body: ClientOutputBody::Unary(message, trailers),
+                })
             });
         }
         let streams = method.stream_type.server_streams();
-        let mut raw = RawStreaming::new(
+        let raw = RawStreaming::new(
             body,
             framing,
             encoding,
-            cfg.max_message_size,
+            max,
             Side::Client,
             // A single message is read within this call, which its deadline already bounds;
             // only a stream handed to the caller needs its own timer.
             if streams { deadline } else { None },
         );
         if streams {
-            return Ok(ClientOutput {
+            return Reading::Done(Ok(ClientOutput {
                 headers: resp_headers,
                 body: ClientOutputBody::Stream(raw),
-            });
+            }));
         }
-        let first = raw.next().await.transpose()?;
-        if raw.next().await.transpose()?.is_some() {
-            return Err(Status::internal(
-                "protocol error: more than one response message for a unary call",
-            ));
+        Reading::Enveloped(enveloped_unary(raw, resp_headers))
+    }
+}
+
+/// How a response is read ([`HttpTransport::read_response`]).
+// Matched as soon as it is made, never kept; boxing a variant would cost an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Reading<U, E, V> {
+    /// Read already (a stream, or a response refused at once).
+    Done(Result<ClientOutput, Status>),
+    /// A Connect unary message.
+    Unary(U),
+    /// An error answer.
+    Error(E),
+    /// A unary message in an envelope (gRPC, gRPC-Web).
+    Enveloped(V),
+}
+
+/// The error a non-200 Connect answer carries in its body.
+async fn error_answer(
+    status: StatusCode,
+    mut headers: HeaderMap,
+    mut body: Body,
+    max: usize,
+) -> Result<ClientOutput, Status> {
+    let raw = collect_limited(&mut body, max).await.unwrap_or_default();
+    let encoding = headers
+        .get(http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Encoding::from_name)
+        .unwrap_or(Encoding::Identity);
+    let raw = encoding.decompress(raw.clone(), max).unwrap_or(raw);
+    let trailers = split_unary_trailers(&mut headers);
+    let mut err = connect::error_from_json(&raw, status.as_u16());
+    let mut metadata = headers;
+    metadata.extend(trailers);
+    *err.metadata_mut() = metadata;
+    Err(err)
+}
+
+/// The one message of a unary response in an envelope, and its trailers.
+async fn enveloped_unary(
+    mut raw: RawStreaming,
+    headers: HeaderMap,
+) -> Result<ClientOutput, Status> {
+    let first = raw.next().await.transpose()?;
+    if raw.next().await.transpose()?.is_some() {
+        return Err(Status::internal(
+            "protocol error: more than one response message for a unary call",
+        ));
+    }
+    let first =
+        first.ok_or_else(|| Status::internal("protocol error: the response has no message"))?;
+    let trailers = raw.take_trailers().unwrap_or_default();
+    Ok(ClientOutput {
+        headers,
+        body: ClientOutputBody::Unary(first, trailers),
+    })
+}
+
+pin_project_lite::pin_project! {
+    /// `fut`, unless `sleep` ends first: then `deadline_exceeded`.
+    struct Deadline<F> {
+        #[pin]
+        fut: F,
+        #[pin]
+        sleep: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<F> std::future::Future for Deadline<F>
+where
+    F: std::future::Future<Output = Result<ClientOutput, Status>>,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        if let std::task::Poll::Ready(out) = this.fut.poll(cx) {
+            return std::task::Poll::Ready(out);
         }
-        let first =
-            first.ok_or_else(|| Status::internal("protocol error: the response has no message"))?;
-        let trailers = raw.take_trailers().unwrap_or_default();
-        Ok(ClientOutput {
-            headers: resp_headers,
-            body: ClientOutputBody::Unary(first, trailers),
-        })
+        match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(std::task::Poll::Ready(())) => {
+                std::task::Poll::Ready(Err(Status::deadline_exceeded("the call's deadline passed")))
+            }
+            _ => std::task::Poll::Pending,
+        }
     }
 }

@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use super::body::TypedEncodeStream;
 use super::call::{CallInput, CallOutput, OutputBody, ServerCall};
 use super::interceptor::Handler;
-use super::message::{PeerAddr, Request, Response};
+use super::message::{Request, Response};
 use super::streaming::{RawStreaming, Streaming};
 use crate::protocol::{Message, Status};
 
@@ -18,7 +18,7 @@ use crate::protocol::{Message, Status};
 pub type BoxStream<T> = std::pin::Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 /// The decoded request of a unary or server-streaming call.
-fn single<Req: Message>(call: ServerCall, peer: Option<PeerAddr>) -> Result<Request<Req>, Status> {
+fn single<Req: Message>(call: ServerCall) -> Result<Request<Req>, Status> {
     let CallInput::Unary(bytes) = call.input else {
         return Err(Status::internal("a unary method received a stream"));
     };
@@ -26,14 +26,14 @@ fn single<Req: Message>(call: ServerCall, peer: Option<PeerAddr>) -> Result<Requ
     Ok(Request::from_server_parts(
         call.headers,
         call.extensions,
-        peer,
+        call.peer,
         message,
         call.deadline,
         call.protocol,
     ))
 }
 
-fn stream(call: ServerCall, peer: Option<PeerAddr>) -> Result<Request<RawStreaming>, Status> {
+fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
     let CallInput::Stream(raw) = call.input else {
         return Err(Status::internal(
             "a streaming method received a single message",
@@ -42,7 +42,7 @@ fn stream(call: ServerCall, peer: Option<PeerAddr>) -> Result<Request<RawStreami
     Ok(Request::from_server_parts(
         call.headers,
         call.extensions,
-        peer,
+        call.peer,
         raw,
         call.deadline,
         call.protocol,
@@ -100,13 +100,9 @@ where
     F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
-    fn run(
-        &self,
-        call: ServerCall,
-        peer: Option<PeerAddr>,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
         let codec = call.codec;
-        match single::<Req>(call, peer) {
+        match single::<Req>(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
             Ok(req) => {
                 let fut = (self.0)(req);
@@ -124,15 +120,7 @@ where
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, None)
-    }
-
-    fn call_from(
-        &self,
-        call: ServerCall,
-        peer: PeerAddr,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, Some(peer))
+        self.run(call)
     }
 }
 
@@ -156,13 +144,9 @@ where
     F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
-    fn run(
-        &self,
-        call: ServerCall,
-        peer: Option<PeerAddr>,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
         let codec = call.codec;
-        match single::<Req>(call, peer) {
+        match single::<Req>(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
             Ok(req) => {
                 let fut = (self.0)(req);
@@ -181,15 +165,7 @@ where
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, None)
-    }
-
-    fn call_from(
-        &self,
-        call: ServerCall,
-        peer: PeerAddr,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, Some(peer))
+        self.run(call)
     }
 }
 
@@ -211,13 +187,9 @@ where
     F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
-    fn run(
-        &self,
-        call: ServerCall,
-        peer: Option<PeerAddr>,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
         let codec = call.codec;
-        match stream(call, peer) {
+        match stream(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
             Ok(req) => {
                 let fut = (self.0)(req.map(Streaming::new));
@@ -235,15 +207,7 @@ where
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, None)
-    }
-
-    fn call_from(
-        &self,
-        call: ServerCall,
-        peer: PeerAddr,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, Some(peer))
+        self.run(call)
     }
 }
 
@@ -267,13 +231,9 @@ where
     F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
-    fn run(
-        &self,
-        call: ServerCall,
-        peer: Option<PeerAddr>,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
         let codec = call.codec;
-        match stream(call, peer) {
+        match stream(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
             Ok(req) => {
                 let fut = (self.0)(req.map(Streaming::new));
@@ -292,14 +252,6 @@ where
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, None)
-    }
-
-    fn call_from(
-        &self,
-        call: ServerCall,
-        peer: PeerAddr,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        self.run(call, Some(peer))
+        self.run(call)
     }
 }

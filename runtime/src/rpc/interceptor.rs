@@ -9,7 +9,6 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 use super::call::{CallOutput, ClientCall, ClientOutput, ServerCall};
-use super::message::PeerAddr;
 use crate::protocol::Status;
 
 /// Wraps calls. Both methods pass the call on unchanged unless overridden.
@@ -37,19 +36,6 @@ pub trait Interceptor: Send + Sync + 'static {
 pub trait Handler: Send + Sync + 'static {
     /// Runs the call.
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>>;
-
-    /// Runs a call that came from `peer` and reaches the handler directly (no interceptors).
-    /// The default puts the peer into the call's extensions and runs [`Handler::call`]; the
-    /// runtime's typed handlers instead give it to the request, which adds it to its
-    /// extensions only when they are looked at (saving allocations on every call).
-    fn call_from(
-        &self,
-        mut call: ServerCall,
-        peer: PeerAddr,
-    ) -> BoxFuture<'static, Result<CallOutput, Status>> {
-        call.extensions.insert(peer);
-        self.call(call)
-    }
 }
 
 /// The end of a client chain: the transport.

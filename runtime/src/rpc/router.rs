@@ -282,21 +282,13 @@ impl Inner {
                 method,
                 headers,
                 extensions,
+                peer,
                 deadline,
                 protocol: framing.protocol,
                 codec: framing.codec,
                 input,
             };
-            let answer = match peer {
-                // Straight to the handler, which keeps the peer aside until asked for it.
-                Some(peer) if this.interceptors.is_empty() => handler.call_from(call, peer),
-                Some(peer) => {
-                    let mut call = call;
-                    call.extensions.insert(peer);
-                    ServerNext::new(&this.interceptors, &*handler).run(call)
-                }
-                None => ServerNext::new(&this.interceptors, &*handler).run(call),
-            };
+            let answer = ServerNext::new(&this.interceptors, &*handler).run(call);
             AssertUnwindSafe(answer)
                 .catch_unwind()
                 .await
@@ -625,7 +617,7 @@ mod tests {
             call: crate::rpc::ServerCall,
             next: ServerNext<'a>,
         ) -> futures_util::future::BoxFuture<'a, Result<CallOutput, Status>> {
-            let peer = call.extensions.get::<PeerAddr>().cloned();
+            let peer = call.peer.clone();
             self.0.lock().unwrap().push(("interceptor", peer));
             next.run(call)
         }
@@ -646,8 +638,8 @@ mod tests {
         )
     }
 
-    /// The peer's address reaches handlers (and interceptors) through the extensions, however
-    /// they look for it, whether or not an interceptor runs first.
+    /// The peer's address reaches interceptors (`ServerCall::peer`) and handlers (through
+    /// the extensions, however they look for it), whether or not an interceptor runs first.
     #[tokio::test]
     async fn handlers_and_interceptors_see_the_peer() {
         for intercepted in [false, true] {

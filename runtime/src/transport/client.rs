@@ -6,6 +6,7 @@
 //! body (every unary call) is queued with its headers, so one write carries the whole request
 //! and no task is spawned per call; only streamed request bodies get a task of their own.
 
+use futures_util::FutureExt as _;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -321,59 +322,41 @@ impl Channel {
 
     /// Sends one request.
     pub async fn send(&self, req: http::Request<Body>) -> Result<http::Response<Body>, Status> {
-        if let Some(client) = &self.inner.h1 {
-            return client
-                .request(req)
-                .await
-                .map(|r| r.map(Body::incoming))
-                .map_err(|e| {
-                    let st = Status::unavailable(format!("HTTP/1.1 request failed: {e}"));
-                    tracing::debug!(error = ?e, "request failed");
-                    // The pool gives a request back unsent only on connect errors.
-                    if e.is_connect() {
-                        st.into_unprocessed()
-                    } else {
-                        st
-                    }
-                });
-        }
-        let (parts, body) = req.into_parts();
-        let mut head = http::Request::from_parts(parts, ());
-        strip_connection_headers(head.headers_mut());
-        let body = match body.into_complete() {
-            Ok((data, trailers)) => Outgoing::Complete(data, trailers),
-            Err(body) => Outgoing::Stream(body),
+        self.wait(self.start(req)).await
+    }
+
+    /// [`Channel::send`], with the request started when the future is made: the future
+    /// then holds only what the wait for the response needs (every call moves it, and
+    /// behind interceptors allocates it).
+    pub(crate) fn send_started(
+        &self,
+        req: http::Request<Body>,
+    ) -> impl Future<Output = Result<http::Response<Body>, Status>> + Send + '_ {
+        self.wait(self.start(req))
+    }
+
+    /// Waits for the response to a started request.
+    async fn wait(&self, start: Start) -> Result<http::Response<Body>, Status> {
+        let Sent {
+            conn,
+            response,
+            guard,
+            written,
+            copy,
+        } = match start {
+            Start::Sent(sent) => sent,
+            Start::H1(response) => {
+                return response
+                    .await
+                    .map(|r| r.map(Body::incoming))
+                    .map_err(h1_error);
+            }
+            Start::Connect(unsent) => {
+                let (head, body) = *unsent;
+                return Box::pin(self.send_fresh(head, body)).await;
+            }
+            Start::Failed(status) => return Err(status),
         };
-        // A cached connection is open, which a fresh handle's `ready` checks without waiting
-        // (the usual case). Connecting, and connecting once more when a fresh connection is
-        // already unusable, stay out of line (and out of this future's size).
-        let ready = match self.cached() {
-            Some(conn) => match conn.sender.clone().ready().await {
-                Ok(sender) => Ok((conn, sender)),
-                Err(e) => {
-                    tracing::debug!(error = %e, "HTTP/2 connection unusable, reconnecting");
-                    self.forget(&conn);
-                    Err(())
-                }
-            },
-            None => Err(()),
-        };
-        let (conn, sender) = match ready {
-            Ok(ready) => ready,
-            Err(()) => Box::pin(self.ready_sender()).await?,
-        };
-        // What it takes to send a complete request once more, should this connection turn
-        // out to have been dead before the request left: cheap next to a call (the header
-        // values and body are shared, not copied).
-        let copy = match &body {
-            Outgoing::Complete(data, trailers) => Some((
-                copy_head(&head),
-                Outgoing::Complete(data.clone(), trailers.clone()),
-            )),
-            Outgoing::Stream(_) => None,
-        };
-        let written = conn.writes.load(Ordering::Relaxed);
-        let (response, guard) = start_request(sender, head, body)?;
         match response.await {
             Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
             Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
@@ -382,8 +365,75 @@ impl Channel {
                 // fresh connection; nothing of it was read, so this is safe for every method.
                 self.forget(&conn);
                 match copy {
-                    Some((head, body)) => Box::pin(self.resend(head, body)).await,
+                    Some(copy) => {
+                        let (head, body) = *copy;
+                        Box::pin(self.resend(head, body)).await
+                    }
                     // The body of a stream may have been read from: the caller decides.
+                    None => Err(send_error_status(&e).into_unprocessed()),
+                }
+            }
+            Err(e) => Err(send_error_status(&e)),
+        }
+    }
+
+    /// Starts sending `req` without waiting: on HTTP/1.1, hands it to the pool; on HTTP/2,
+    /// queues it on the cached connection when that has room for another stream (the usual
+    /// case), else gives it back for [`Channel::send_fresh`].
+    fn start(&self, req: http::Request<Body>) -> Start {
+        if let Some(client) = &self.inner.h1 {
+            return Start::H1(client.request(req));
+        }
+        let (parts, body) = req.into_parts();
+        let mut head = http::Request::from_parts(parts, ());
+        strip_connection_headers(head.headers_mut());
+        let body = match body.into_complete() {
+            Ok((data, trailers)) => Outgoing::Complete(data, trailers),
+            Err(body) => Outgoing::Stream(body),
+        };
+        let Some(conn) = self.cached() else {
+            return Start::Connect(Box::new((head, body)));
+        };
+        let sender = match conn.sender.clone().ready().now_or_never() {
+            Some(Ok(sender)) => sender,
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "HTTP/2 connection unusable, reconnecting");
+                self.forget(&conn);
+                return Start::Connect(Box::new((head, body)));
+            }
+            // At its limit of concurrent streams: wait for room, out of line.
+            None => return Start::Connect(Box::new((head, body))),
+        };
+        match send_on(conn, sender, head, body) {
+            Ok(sent) => Start::Sent(sent),
+            Err(status) => Start::Failed(status),
+        }
+    }
+
+    /// Sends a request on a connection made (or found ready) for it, once more on a fresh
+    /// one if it never left.
+    async fn send_fresh(
+        &self,
+        head: http::Request<()>,
+        body: Outgoing,
+    ) -> Result<http::Response<Body>, Status> {
+        let (conn, sender) = self.ready_sender().await?;
+        let Sent {
+            conn,
+            response,
+            guard,
+            written,
+            copy,
+        } = send_on(conn, sender, head, body)?;
+        match response.await {
+            Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
+            Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
+                self.forget(&conn);
+                match copy {
+                    Some(copy) => {
+                        let (head, body) = *copy;
+                        self.resend(head, body).await
+                    }
                     None => Err(send_error_status(&e).into_unprocessed()),
                 }
             }
@@ -621,6 +671,69 @@ fn copy_head(head: &http::Request<()>) -> http::Request<()> {
     *copy.uri_mut() = head.uri().clone();
     *copy.headers_mut() = head.headers().clone();
     copy
+}
+
+/// How [`Channel::start`] left a request.
+enum Start {
+    /// With the HTTP/1.1 pool.
+    H1(hyper_util::client::legacy::ResponseFuture),
+    /// Queued on an HTTP/2 connection.
+    Sent(Sent),
+    /// Not sent: it needs a new connection, or room on the cached one.
+    Connect(Box<(http::Request<()>, Outgoing)>),
+    /// Refused before it left.
+    Failed(Status),
+}
+
+/// A request queued on an HTTP/2 connection.
+struct Sent {
+    conn: Arc<H2Conn>,
+    response: h2::client::ResponseFuture,
+    guard: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The connection's write count when the request was queued.
+    written: u64,
+    /// What it takes to send a complete request once more, should the connection turn out
+    /// to have been dead before it left: cheap next to a call (the header values and body
+    /// are shared, not copied), and boxed, so that the future waiting for the response
+    /// stays small.
+    copy: Option<Box<(http::Request<()>, Outgoing)>>,
+}
+
+/// Queues a request on a ready sender of `conn`.
+fn send_on(
+    conn: Arc<H2Conn>,
+    sender: H2Sender,
+    head: http::Request<()>,
+    body: Outgoing,
+) -> Result<Sent, Status> {
+    let copy = match &body {
+        Outgoing::Complete(data, trailers) => Some(Box::new((
+            copy_head(&head),
+            Outgoing::Complete(data.clone(), trailers.clone()),
+        ))),
+        Outgoing::Stream(_) => None,
+    };
+    let written = conn.writes.load(Ordering::Relaxed);
+    let (response, guard) = start_request(sender, head, body)?;
+    Ok(Sent {
+        conn,
+        response,
+        guard,
+        written,
+        copy,
+    })
+}
+
+/// The status of a failed HTTP/1.1 request.
+fn h1_error(e: hyper_util::client::legacy::Error) -> Status {
+    let st = Status::unavailable(format!("HTTP/1.1 request failed: {e}"));
+    tracing::debug!(error = ?e, "request failed");
+    // The pool gives a request back unsent only on connect errors.
+    if e.is_connect() {
+        st.into_unprocessed()
+    } else {
+        st
+    }
 }
 
 /// A request body as the HTTP/2 client sends it.
