@@ -6,9 +6,9 @@
 //! verified). An [`Authenticator`] tries its providers in order — the first one that finds
 //! its kind of credentials decides, and a call with none is refused as `unauthenticated` —
 //! then asks its [`Authorize`] policy (a closure, or a [`MethodPolicy`] table) whether that
-//! identity may call the method (`permission_denied` if not). The identity is then in the
-//! call's extensions, where handlers read it with [`IdentityExt::identity`] or
-//! `request.extensions().get::<Identity>()`.
+//! identity may call the method (`permission_denied` if not). The identity then travels
+//! with the call ([`ServerCall::identity`](crate::rpc::ServerCall::identity)); handlers read
+//! it with [`IdentityExt::identity`] or `request.extensions().get::<Identity>()`.
 //!
 //! On the client side, [`BearerAuth::client`] and [`ApiKeyAuth::client`] add the credentials
 //! to every call.
@@ -184,13 +184,15 @@ pub trait IdentityExt {
 
 impl<T> IdentityExt for Request<T> {
     fn identity(&self) -> Option<&Identity> {
-        self.extensions().get::<Identity>()
+        self.authenticated()
     }
 }
 
 impl IdentityExt for ServerCall {
     fn identity(&self) -> Option<&Identity> {
-        self.extensions.get::<Identity>()
+        self.identity
+            .as_ref()
+            .or_else(|| self.extensions.get::<Identity>())
     }
 }
 
@@ -1185,8 +1187,8 @@ fn proceed<'a>(
 ) -> BoxFuture<'a, Result<CallOutput, Status>> {
     match result {
         Ok(identity) => {
-            if let Some(identity) = identity {
-                call.extensions.insert(identity);
+            if identity.is_some() {
+                call.identity = identity;
             }
             next.run(call)
         }
@@ -1244,6 +1246,7 @@ mod tests {
             headers: map,
             extensions: Extensions::new(),
             peer: None,
+            identity: None,
             deadline: None,
             protocol: Protocol::Connect,
             codec: Codec::Proto,

@@ -37,7 +37,7 @@ use http::{HeaderName, HeaderValue};
 
 pub use governor::clock::{Clock, DefaultClock, FakeRelativeClock};
 
-use super::auth::Identity;
+use super::auth::IdentityExt as _;
 use crate::protocol::{ErrorDetail, Status};
 use crate::rpc::{CallOutput, Interceptor, PeerAddr, ServerCall, ServerNext};
 
@@ -293,7 +293,7 @@ where
 
     /// The key `call` is counted against.
     pub fn key_of(&self, call: &ServerCall) -> RateKey {
-        if let Some(identity) = call.extensions.get::<Identity>() {
+        if let Some(identity) = call.identity() {
             return RateKey::Principal(identity.principal_shared());
         }
         if let Some(name) = &self.inner.runtime_id_header {
@@ -425,10 +425,7 @@ mod tests {
         identity: Option<&str>,
         runtime_id: Option<&str>,
     ) -> ServerCall {
-        let mut extensions = Extensions::new();
-        if let Some(p) = identity {
-            extensions.insert(Identity::new(p));
-        }
+        let extensions = Extensions::new();
         let mut headers = HeaderMap::new();
         if let Some(id) = runtime_id {
             headers.insert(
@@ -441,6 +438,7 @@ mod tests {
             headers,
             extensions,
             peer,
+            identity: identity.map(crate::interceptors::auth::Identity::new),
             deadline: None,
             protocol: Protocol::Connect,
             codec: Codec::Proto,

@@ -234,16 +234,18 @@ impl Retry {
             budget: self.budget.clone(),
             deadline: call.timeout.map(|t| Instant::now() + t),
             done: 1,
+            // The first attempt sends the call itself (its header map has room for the
+            // transport's headers); the copy is for the attempts after it.
             template: ClientCall {
                 method: call.method,
-                headers: call.headers,
-                extensions: call.extensions,
+                headers: call.headers.clone(),
+                extensions: call.extensions.clone(),
                 timeout: call.timeout,
                 input: ClientInput::Unary(bytes::Bytes::new()),
             },
             message,
         };
-        let mut result = next.run(attempts.call(attempts.template.timeout)).await;
+        let mut result = next.run(call).await;
         loop {
             match result {
                 Ok(out) => return Ok(attempts.resume_streams(out, next)),

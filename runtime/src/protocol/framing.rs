@@ -266,6 +266,11 @@ pub enum End {
     Trailers(HeaderMap),
 }
 
+/// The most headers a client request gets from [`Framing::write_request_headers`] and the
+/// HTTP/2 client: content type, content encoding, accepted encodings, protocol version or
+/// `te`, timeout, content length.
+pub const REQUEST_HEADERS: usize = 6;
+
 impl Framing {
     /// The response content type.
     pub fn response_content_type(&self) -> HeaderValue {
@@ -384,6 +389,9 @@ impl Framing {
         timeout: Option<Duration>,
         body_compressed: bool,
     ) {
+        // Room for every header below and the content-length the HTTP/2 client adds, so
+        // that the map grows at most once.
+        headers.reserve(REQUEST_HEADERS);
         headers.insert(CONTENT_TYPE, self.request_content_type());
         let (enc, accept) = self.encoding_header_names();
         let send = if self.enveloped || body_compressed {

@@ -83,6 +83,10 @@ pub struct ServerCall {
     pub extensions: Extensions,
     /// Where the call came from (`None` for calls not received by a server).
     pub peer: Option<PeerAddr>,
+    /// Who called, once an auth interceptor has verified it
+    /// ([`IdentityExt`](crate::interceptors::auth::IdentityExt) reads it); handlers find it
+    /// in the request's extensions too.
+    pub identity: Option<crate::interceptors::auth::Identity>,
     /// The caller's deadline.
     pub deadline: Option<Instant>,
     /// The protocol the call arrived on.

@@ -163,7 +163,12 @@ impl Client {
     fn call_of<T>(&self, method: &MethodDescriptor, req: Request<T>) -> (ClientCall, T) {
         // The effective timeout, so interceptors (retry) see the whole call's budget.
         let timeout = req.timeout().or(self.inner.transport.config.timeout);
-        let (headers, extensions, message) = req.into_parts();
+        let (mut headers, extensions, message) = req.into_parts();
+        if headers.capacity() == 0 {
+            // Sized once for the protocol's headers and a few of the interceptors' (auth),
+            // rather than grown as they are added.
+            headers.reserve(crate::protocol::framing::REQUEST_HEADERS + 2);
+        }
         (
             ClientCall {
                 method: *method,

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use http::{Extensions, HeaderMap};
 
+use crate::interceptors::auth::Identity;
 use crate::protocol::Protocol;
 
 pub use crate::transport::body::{PeerAddr, PeerCertificates};
@@ -31,7 +32,7 @@ impl RequestParts {
     fn new() -> Self {
         RequestParts {
             metadata: HeaderMap::new(),
-            extensions: RequestExtensions::new(Extensions::new(), None),
+            extensions: RequestExtensions::new(Extensions::new(), None, None),
             timeout: None,
             deadline: None,
             protocol: None,
@@ -56,49 +57,70 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Request<T> {
     }
 }
 
-/// A request's extensions. On the server they hold the peer's [`PeerAddr`]; it is kept
-/// aside and added to the map only when the map is looked at, because inserting into
-/// `http::Extensions` costs three allocations, on every call, that most calls never use.
-/// Whatever the caller sees is the same as if it had been inserted from the start.
+/// A request's extensions. On the server they hold the peer's [`PeerAddr`] and, on an
+/// authenticated call, its [`Identity`]; both are kept aside and added to the map only when
+/// the map is looked at, because inserting into `http::Extensions` costs three allocations,
+/// on every call, that most calls never use. Whatever the caller sees is the same as if they
+/// had been inserted from the start.
 struct RequestExtensions {
-    /// The map, without `peer`.
+    /// The map, without `peer` and `identity`.
     base: Extensions,
     /// Logically part of the map (replacing any `PeerAddr` in `base`).
     peer: Option<PeerAddr>,
-    /// `base` with `peer`, built on the first shared look.
+    /// Logically part of the map (replacing any `Identity` in `base`).
+    identity: Option<Identity>,
+    /// `base` with `peer` and `identity`, built on the first shared look.
     merged: std::sync::OnceLock<Extensions>,
 }
 
 impl RequestExtensions {
-    fn new(base: Extensions, peer: Option<PeerAddr>) -> Self {
+    fn new(base: Extensions, peer: Option<PeerAddr>, identity: Option<Identity>) -> Self {
         RequestExtensions {
             base,
             peer,
+            identity,
             merged: std::sync::OnceLock::new(),
         }
     }
 
-    fn get(&self) -> &Extensions {
-        match &self.peer {
-            None => &self.base,
-            Some(peer) => self.merged.get_or_init(|| {
-                let mut merged = self.base.clone();
-                merged.insert(peer.clone());
-                merged
-            }),
-        }
+    fn pending(&self) -> bool {
+        self.peer.is_some() || self.identity.is_some()
     }
 
-    /// Puts the peer into the map for good.
+    fn get(&self) -> &Extensions {
+        if !self.pending() {
+            return &self.base;
+        }
+        self.merged.get_or_init(|| {
+            let mut merged = self.base.clone();
+            if let Some(peer) = &self.peer {
+                merged.insert(peer.clone());
+            }
+            if let Some(identity) = &self.identity {
+                merged.insert(identity.clone());
+            }
+            merged
+        })
+    }
+
+    /// Puts the pending entries into the map for good.
     fn settle(&mut self) {
-        if let Some(peer) = self.peer.take() {
-            match self.merged.take() {
-                Some(merged) => self.base = merged,
-                None => {
+        if !self.pending() {
+            return;
+        }
+        match self.merged.take() {
+            Some(merged) => self.base = merged,
+            None => {
+                if let Some(peer) = self.peer.clone() {
                     self.base.insert(peer);
+                }
+                if let Some(identity) = self.identity.clone() {
+                    self.base.insert(identity);
                 }
             }
         }
+        self.peer = None;
+        self.identity = None;
     }
 
     fn get_mut(&mut self) -> &mut Extensions {
@@ -115,6 +137,13 @@ impl RequestExtensions {
         match &self.peer {
             Some(peer) => Some(peer),
             None => self.base.get::<PeerAddr>(),
+        }
+    }
+
+    fn identity(&self) -> Option<&Identity> {
+        match &self.identity {
+            Some(identity) => Some(identity),
+            None => self.base.get::<Identity>(),
         }
     }
 }
@@ -227,12 +256,19 @@ impl<T> Request<T> {
         }
     }
 
-    /// A request as a server received it; `peer`, when given, counts as part of
-    /// `extensions`.
+    /// Server side: the caller's authenticated identity (also in the extensions).
+    pub(crate) fn authenticated(&self) -> Option<&Identity> {
+        self.parts.as_ref().and_then(|p| p.extensions.identity())
+    }
+
+    /// A request as a server received it; `peer` and `identity`, when given, count as part
+    /// of `extensions`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_server_parts(
         metadata: HeaderMap,
         extensions: Extensions,
         peer: Option<PeerAddr>,
+        identity: Option<Identity>,
         message: T,
         deadline: Option<Instant>,
         protocol: Protocol,
@@ -241,7 +277,7 @@ impl<T> Request<T> {
             message,
             parts: Some(Box::new(RequestParts {
                 metadata,
-                extensions: RequestExtensions::new(extensions, peer),
+                extensions: RequestExtensions::new(extensions, peer, identity),
                 timeout: None,
                 deadline,
                 protocol: Some(protocol),
@@ -366,20 +402,26 @@ mod tests {
         let mut base = Extensions::new();
         base.insert(Tag(1));
         base.insert(PeerAddr::Memory);
+        base.insert(Identity::new("old"));
+        let alice = Identity::new("alice");
         let req = Request::from_server_parts(
             HeaderMap::new(),
             base,
             Some(tcp()),
+            Some(alice.clone()),
             (),
             None,
             Protocol::Connect,
         );
-        // The peer replaces one already in the map, as an insert would.
+        // The peer and identity replace those already in the map, as inserts would.
         assert_eq!(req.peer_addr(), Some(&tcp()));
+        assert_eq!(req.authenticated(), Some(&alice));
         assert_eq!(req.extensions().get::<PeerAddr>(), Some(&tcp()));
+        assert_eq!(req.extensions().get::<Identity>(), Some(&alice));
         assert_eq!(req.extensions().get::<Tag>(), Some(&Tag(1)));
         let (_, ext, ()) = req.into_parts();
         assert_eq!(ext.get::<PeerAddr>(), Some(&tcp()));
+        assert_eq!(ext.get::<Identity>(), Some(&alice));
         assert_eq!(ext.get::<Tag>(), Some(&Tag(1)));
 
         // Mutation sees and keeps it, whether or not it was looked at first.
@@ -388,6 +430,7 @@ mod tests {
                 HeaderMap::new(),
                 Extensions::new(),
                 Some(tcp()),
+                Some(Identity::new("bob")),
                 (),
                 None,
                 Protocol::Grpc,
@@ -397,6 +440,9 @@ mod tests {
             }
             assert_eq!(req.extensions_mut().remove::<PeerAddr>(), Some(tcp()));
             assert_eq!(req.peer_addr(), None);
+            let bob = req.extensions_mut().remove::<Identity>();
+            assert_eq!(bob.as_ref().map(Identity::principal), Some("bob"));
+            assert_eq!(req.authenticated(), None);
             assert!(req.extensions().get::<PeerAddr>().is_none());
             req.extensions_mut().insert(Tag(2));
             let req = req.map(|()| 5);

@@ -283,6 +283,7 @@ impl Inner {
                 headers,
                 extensions,
                 peer,
+                identity: None,
                 deadline,
                 protocol: framing.protocol,
                 codec: framing.codec,
