@@ -341,9 +341,15 @@ impl Interceptor for CircuitBreaker {
         call: ClientCall,
         next: ClientNext<'a>,
     ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+        let permit = match self.admit() {
+            Ok(permit) => permit,
+            Err(open) => return Box::pin(std::future::ready(Err(open))),
+        };
+        // Started here, so that the future below holds only the permit and the call's
+        // future.
+        let call = next.run(call);
         Box::pin(async move {
-            let permit = self.admit()?;
-            let result = next.run(call).await;
+            let result = call.await;
             permit.record(match &result {
                 Ok(_) => true,
                 Err(e) => !self.is_failure(e),

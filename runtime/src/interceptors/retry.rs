@@ -214,11 +214,11 @@ impl Retry {
         &self.policy
     }
 
-    async fn run<'a>(
+    fn run<'a>(
         &'a self,
         call: ClientCall,
         next: ClientNext<'a>,
-    ) -> Result<ClientOutput, Status> {
+    ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
         let policy = call
             .extensions
             .get::<RetryPolicy>()
@@ -227,9 +227,10 @@ impl Retry {
         self.budget.deposit();
         let message = match &call.input {
             ClientInput::Unary(m) if policy.max_attempts > 1 => m.clone(),
-            _ => return next.run(call).await,
+            // Not retried here: straight on, without a future of this interceptor's own.
+            _ => return next.run(call),
         };
-        let mut attempts = Attempts {
+        let attempts = Attempts {
             policy,
             budget: self.budget.clone(),
             deadline: call.timeout.map(|t| Instant::now() + t),
@@ -245,22 +246,16 @@ impl Retry {
             },
             message,
         };
-        let mut result = next.run(call).await;
-        loop {
-            match result {
-                Ok(out) => return Ok(attempts.resume_streams(out, next)),
-                Err(failed) => {
-                    let Some(wait) = attempts.next_wait(&failed) else {
-                        return Err(failed);
-                    };
-                    tokio::time::sleep(wait).await;
-                    let Some(timeout) = attempts.time_left() else {
-                        return Err(failed);
-                    };
-                    result = next.run(attempts.call(timeout)).await;
-                }
+        // Started here, so that the future below holds only what follows the first
+        // attempt; retrying (waits, further attempts) stays out of line, and out of the
+        // size of that future, which every call allocates.
+        let first = next.run(call);
+        Box::pin(async move {
+            match first.await {
+                Ok(out) => Ok(attempts.resume_streams(out, next)),
+                Err(failed) => Box::pin(attempts.retry(failed, next)).await,
             }
-        }
+        })
     }
 }
 
@@ -277,6 +272,28 @@ struct Attempts {
 }
 
 impl Attempts {
+    /// After the first attempt failed with `failed`: the attempts that follow, as far as
+    /// the policy, deadline and budget allow.
+    async fn retry(
+        mut self,
+        mut failed: Status,
+        next: ClientNext<'_>,
+    ) -> Result<ClientOutput, Status> {
+        loop {
+            let Some(wait) = self.next_wait(&failed) else {
+                return Err(failed);
+            };
+            tokio::time::sleep(wait).await;
+            let Some(timeout) = self.time_left() else {
+                return Err(failed);
+            };
+            match next.run(self.call(timeout)).await {
+                Ok(out) => return Ok(self.resume_streams(out, next)),
+                Err(e) => failed = e,
+            }
+        }
+    }
+
     /// One attempt: the same method, metadata and message, with `timeout` left.
     fn call(&self, timeout: Option<Duration>) -> ClientCall {
         ClientCall {
@@ -352,7 +369,7 @@ impl Attempts {
         });
         ClientOutput {
             headers,
-            body: ClientOutputBody::Stream(raw.resume_with(resume)),
+            body: ClientOutputBody::Stream(Box::new(raw.resume_with(resume))),
         }
     }
 }
@@ -363,7 +380,7 @@ impl Interceptor for Retry {
         call: ClientCall,
         next: ClientNext<'a>,
     ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
-        Box::pin(self.run(call, next))
+        self.run(call, next)
     }
 }
 

@@ -166,11 +166,11 @@ pub struct ClientOutput {
 }
 
 /// Response message(s) of a client call.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ClientOutputBody {
     /// One message (decompressed, still encoded) and the trailers.
     Unary(Bytes, HeaderMap),
-    /// A stream of messages; its trailers are known once it ends.
-    Stream(RawStreaming),
+    /// A stream of messages; its trailers are known once it ends. Boxed: every layer of a
+    /// client chain returns a `ClientOutput`, so its size is copied several times a call.
+    Stream(Box<RawStreaming>),
 }

@@ -210,7 +210,7 @@ impl Client {
         match out.body {
             ClientOutputBody::Stream(raw) => Ok(Response::from_parts(
                 out.headers,
-                Streaming::new(raw),
+                Streaming::new(*raw),
                 HeaderMap::new(),
             )),
             ClientOutputBody::Unary(..) => Err(Status::internal(
@@ -469,7 +469,7 @@ impl HttpTransport {
         if streams {
             return Reading::Done(Ok(ClientOutput {
                 headers: resp_headers,
-                body: ClientOutputBody::Stream(raw),
+                body: ClientOutputBody::Stream(Box::new(raw)),
             }));
         }
         Reading::Enveloped(enveloped_unary(raw, resp_headers))

@@ -150,7 +150,7 @@ impl Stream for RawStreaming {
                         ..
                     }) => {
                         next.resume = this.resume.take();
-                        *this = next;
+                        *this = *next;
                         continue;
                     }
                     Ok(_) => Status::internal("expected a response stream, got one message"),
