@@ -251,6 +251,46 @@ async fn bearer_token_reaches_the_handler_as_an_identity() {
     server.shutdown(std::time::Duration::ZERO).await;
 }
 
+/// Bytes a client sends through a counting proxy for `calls` calls with `auth`, after one
+/// call that opens the connection (and, for an indexed secret, puts it in the table).
+async fn upstream_bytes(
+    url: &str,
+    auth: impl connect_plugin::rpc::Interceptor,
+    calls: usize,
+) -> u64 {
+    let target: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let proxy = connect_plugin_testkit::FaultProxy::start(target)
+        .await
+        .unwrap();
+    let c = client(&proxy.url()).with_interceptor(auth);
+    assert_eq!(call(&c, &WHOAMI).await.unwrap(), "dashboard|api-key|ops");
+    let before = proxy.handle().stats().upstream.received;
+    for _ in 0..calls {
+        assert_eq!(call(&c, &WHOAMI).await.unwrap(), "dashboard|api-key|ops");
+    }
+    proxy.handle().stats().upstream.received - before
+}
+
+#[tokio::test]
+async fn an_indexed_api_key_is_sent_once_per_connection_and_a_default_one_every_call() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (server, url) = serve(router(calls.clone()).interceptor(authenticator())).await;
+    let key = "key-dashboard-42";
+    let n = 20;
+    let never_indexed = upstream_bytes(&url, ApiKeyAuth::client(key).unwrap(), n).await;
+    let indexed = upstream_bytes(&url, ApiKeyAuth::client(key).unwrap().indexed(), n).await;
+    // Never indexed, the key (and the header's name) is coded into every request (at least
+    // 5 bits a character); indexed, the pair is a one-byte reference.
+    let per_call_saving = (never_indexed - indexed) as f64 / n as f64;
+    let coded = key.len() as f64 * 5.0 / 8.0;
+    assert!(
+        per_call_saving >= coded - 1.0,
+        "{never_indexed} bytes never indexed against {indexed} indexed for {n} calls"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2 * (n + 1));
+    server.shutdown(std::time::Duration::ZERO).await;
+}
+
 #[tokio::test]
 async fn missing_or_wrong_credentials_are_unauthenticated_and_never_echoed() {
     let calls = Arc::new(AtomicUsize::new(0));
