@@ -361,19 +361,39 @@ impl Caller for TonicCaller {
 // connect-plugin: `Client` over a `Channel` (HTTP/2 prior knowledge, one connection, the
 // default), Connect protocol or gRPC.
 
+/// An interceptor that passes calls on (`BENCH_CHAIN=noop`).
+struct PassOn;
+
+impl connect_plugin::rpc::Interceptor for PassOn {
+    fn intercept_client<'a>(
+        &'a self,
+        call: connect_plugin::rpc::ClientCall,
+        next: connect_plugin::rpc::ClientNext<'a>,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<connect_plugin::rpc::ClientOutput, connect_plugin::Status>,
+    > {
+        let call = next.run(call);
+        Box::pin(call)
+    }
+}
+
 #[derive(Clone)]
 struct CpCaller(connect_plugin::Client);
 
 /// The chain a plugin's dispensed clients get by default (circuit breaker, retry), with a
 /// bearer token in front, as `PluginClient` builds it.
 fn chain() -> Res<connect_plugin::interceptors::ClientChain> {
-    use connect_plugin::interceptors::auth::BearerAuth;
+    use connect_plugin::interceptors::auth::{ApiKeyAuth, BearerAuth};
     use connect_plugin::interceptors::{BreakerConfig, CircuitBreaker, ClientChain, RetryPolicy};
     // BENCH_CHAIN=auth,breaker,retry (the default) picks parts, to see what each costs.
-    let parts = std::env::var("BENCH_CHAIN").unwrap_or_else(|_| "auth,breaker,retry".into());
+    let parts = crate::server::chain_parts();
     let mut chain = ClientChain::new();
     if parts.contains("auth") {
         chain = chain.interceptor(BearerAuth::client(crate::server::BENCH_TOKEN)?);
+    }
+    if parts.contains("apikey") {
+        chain = chain.interceptor(ApiKeyAuth::client(crate::server::BENCH_API_KEY)?.indexed());
     }
     if parts.contains("breaker") {
         chain = chain.circuit_breaker(std::sync::Arc::new(CircuitBreaker::new(
@@ -383,6 +403,11 @@ fn chain() -> Res<connect_plugin::interceptors::ClientChain> {
     }
     if parts.contains("retry") {
         chain = chain.retry(RetryPolicy::default());
+    }
+    // `noop`: an interceptor that passes every call on, for what the chain's mechanism
+    // itself costs (each adds one boxed future).
+    for _ in 0..parts.matches("noop").count() {
+        chain = chain.interceptor(PassOn);
     }
     Ok(chain)
 }

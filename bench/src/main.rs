@@ -19,6 +19,10 @@
 //!                                                      hashicorp/go-plugin
 //! connect-plugin-bench plugin-host --link L --flavor F --test launch|seq
 //!                                                      one plugin measurement, one JSON line
+//! connect-plugin-bench chain  [--pairs 9] [--calls 10000] [--warmup 2000]
+//!                             [--variants dispensed;breaker,retry;auth,breaker,retry]
+//!                                                      what the interceptor chain adds:
+//!                                                      medians of paired differences
 //! ```
 //!
 //! Peers: `hyper` (raw hyper 1 h2c echo: the floor), `tonic` (tonic 0.14 gRPC), `connect-plugin`
@@ -26,6 +30,7 @@
 //! (the same server; the client speaks gRPC) and `reqwest-connect` (the same server; a minimal
 //! Connect client on reqwest 0.12, to compare reqwest with the runtime's hyper-based client).
 
+mod chain_ab;
 mod client;
 mod plugin_host;
 mod plugin_run;
@@ -199,7 +204,8 @@ fn usage() -> ! {
          connect-plugin-bench server --peer P\n  \
          connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream\n  \
          connect-plugin-bench plugin [--rounds N] [--quick] [--md FILE] [--json FILE] [--no-goplugin]\n  \
-         connect-plugin-bench plugin-host --link L --flavor F --test launch|seq\n\
+         connect-plugin-bench plugin-host --link L --flavor F --test launch|seq\n  \
+         connect-plugin-bench chain [--pairs 9] [--calls 10000] [--variants dispensed;auth,breaker,retry]\n\
          peers: hyper, tonic, connect-plugin, connect-plugin-chain, connect-plugin-grpc, reqwest-connect"
     );
     std::process::exit(2)
@@ -216,6 +222,7 @@ fn main() {
         "client" => client::main(&args),
         "plugin" => plugin_run::main(&args),
         "plugin-host" => plugin_host::main(&args),
+        "chain" => chain_ab::main(&args),
         _ => usage(),
     });
     if let Err(e) = result {

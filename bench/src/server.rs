@@ -178,14 +178,39 @@ pub fn cp_router() -> connect_plugin::Router {
 /// The bearer token of the `connect-plugin-chain` peer.
 pub const BENCH_TOKEN: &str = "bench-token-0123456789abcdef";
 
-/// The echo router behind a bearer-token authenticator.
+/// The API key of the `connect-plugin-chain` peer with `BENCH_CHAIN=apikey`.
+pub const BENCH_API_KEY: &str = "bench-key-0123456789abcdef";
+
+/// The parts of the `connect-plugin-chain` peer, from `BENCH_CHAIN` (read by the server
+/// and the client alike): `auth` (a bearer token, the default with `breaker,retry`),
+/// `apikey` (an API key, indexed by HPACK), `breaker`, `retry`.
+pub fn chain_parts() -> String {
+    std::env::var("BENCH_CHAIN").unwrap_or_else(|_| "auth,breaker,retry".into())
+}
+
+/// The echo router behind the authenticator `BENCH_CHAIN` asks for (bearer tokens by
+/// default), or none.
 fn cp_router_auth() -> Res<connect_plugin::Router> {
-    use connect_plugin::interceptors::auth::{Authenticator, BearerAuth, Credentials, Identity};
-    Ok(
-        cp_router().interceptor(Authenticator::new().provider(BearerAuth::server(
+    use connect_plugin::interceptors::auth::{
+        ApiKeyAuth, Authenticator, BearerAuth, Credentials, Identity,
+    };
+    let parts = chain_parts();
+    let mut auth = Authenticator::new();
+    if parts.contains("auth") {
+        auth = auth.provider(BearerAuth::server(
             Credentials::new().with(BENCH_TOKEN, Identity::new("bench")),
-        ))),
-    )
+        ));
+    }
+    if parts.contains("apikey") {
+        auth = auth.provider(ApiKeyAuth::server(
+            Credentials::new().with(BENCH_API_KEY, Identity::new("bench")),
+        ));
+    }
+    Ok(if parts.contains("auth") || parts.contains("apikey") {
+        cp_router().interceptor(auth)
+    } else {
+        cp_router()
+    })
 }
 
 async fn cp_server(listen: SocketAddr, router: connect_plugin::Router) -> Res<()> {
