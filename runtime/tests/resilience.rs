@@ -148,6 +148,65 @@ async fn idempotent_calls_are_retried_until_they_succeed() {
     assert_eq!(flaky.calls(), 6, "three attempts in all");
 }
 
+/// With both a breaker and retries, the breaker sees each call once, after its retries:
+/// failed attempts that a retry mends are no failures of the endpoint, and a call whose
+/// every attempt failed is one failure, however many attempts it made.
+#[tokio::test]
+async fn the_breaker_counts_calls_after_their_retries() {
+    let flaky = Arc::new(Flaky::default());
+    let (_server, url) = serve(flaky.clone()).await;
+    let breaker = Arc::new(CircuitBreaker::new(
+        "svc",
+        BreakerConfig {
+            consecutive_failures: 2,
+            ..Default::default()
+        },
+    ));
+    // A budget that never runs out here (the default one would after ten retries).
+    let budget = Arc::new(RetryBudget::new(1.0, 1000.0));
+    let c = ClientChain::new()
+        .circuit_breaker(breaker.clone())
+        .retry_with(Retry::with_budget(fast_retries(3), budget))
+        .apply(&client(&url));
+    // Four calls, each failing twice before it succeeds: eight failed attempts, no failed
+    // call.
+    for round in 0..4 {
+        flaky.failures.store(2, Ordering::SeqCst);
+        let out: Response<Msg> = c.unary(&GET, msg("hi")).await.unwrap();
+        assert_eq!(out.into_inner().text, "hi");
+        assert_eq!(flaky.calls(), 3 * (round + 1));
+        assert_eq!(breaker.state(), BreakerState::Closed);
+    }
+    // A call failing all three attempts is one failure: still closed.
+    flaky.failures.store(3, Ordering::SeqCst);
+    assert_eq!(
+        c.unary::<Msg, Msg>(&GET, msg("x"))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unavailable
+    );
+    assert_eq!(flaky.calls(), 15);
+    assert_eq!(
+        breaker.state(),
+        BreakerState::Closed,
+        "one failed call of two"
+    );
+    // A second one opens it, and the next call fails fast without an attempt.
+    flaky.failures.store(3, Ordering::SeqCst);
+    assert_eq!(
+        c.unary::<Msg, Msg>(&GET, msg("x"))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unavailable
+    );
+    assert_eq!(breaker.state(), BreakerState::Open);
+    let err = c.unary::<Msg, Msg>(&GET, msg("x")).await.unwrap_err();
+    assert!(err.message().contains("is open"), "{err}");
+    assert_eq!(flaky.calls(), 18, "failing fast: no attempt");
+}
+
 #[tokio::test]
 async fn a_call_that_reached_a_non_idempotent_handler_is_not_repeated() {
     let flaky = Arc::new(Flaky::default());

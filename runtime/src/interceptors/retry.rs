@@ -214,11 +214,9 @@ impl Retry {
         &self.policy
     }
 
-    fn run<'a>(
-        &'a self,
-        call: ClientCall,
-        next: ClientNext<'a>,
-    ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+    /// The attempts of `call`, if it is one this interceptor retries (a unary request,
+    /// more than one attempt allowed); counts the call in the budget either way.
+    pub(super) fn attempts(&self, call: &ClientCall) -> Option<Attempts> {
         let policy = call
             .extensions
             .get::<RetryPolicy>()
@@ -227,40 +225,50 @@ impl Retry {
         self.budget.deposit();
         let message = match &call.input {
             ClientInput::Unary(m) if policy.max_attempts > 1 => m.clone(),
-            // Not retried here: straight on, without a future of this interceptor's own.
-            _ => return next.run(call),
+            _ => return None,
         };
-        let attempts = Attempts {
+        Some(Attempts {
             policy,
             budget: self.budget.clone(),
             deadline: call.timeout.map(|t| Instant::now() + t),
             done: 1,
             // The first attempt sends the call itself (its header map has room for the
-            // transport's headers); the copy is for the attempts after it.
+            // transport's headers); the copy is for the attempts after it. An empty map is
+            // not cloned: a clone would allocate for its reserved room.
             template: ClientCall {
                 method: call.method,
-                headers: call.headers.clone(),
+                headers: if call.headers.is_empty() {
+                    http::HeaderMap::new()
+                } else {
+                    call.headers.clone()
+                },
                 extensions: call.extensions.clone(),
                 timeout: call.timeout,
                 input: ClientInput::Unary(bytes::Bytes::new()),
             },
             message,
+        })
+    }
+
+    fn run<'a>(
+        &'a self,
+        call: ClientCall,
+        next: ClientNext<'a>,
+    ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+        let Some(attempts) = self.attempts(&call) else {
+            // Not retried here: straight on, without a future of this interceptor's own.
+            return next.run(call);
         };
         // Started here, so that the future below holds only what follows the first
         // attempt; retrying (waits, further attempts) stays out of line, and out of the
         // size of that future, which every call allocates.
         let first = next.run(call);
-        Box::pin(async move {
-            match first.await {
-                Ok(out) => Ok(attempts.resume_streams(out, next)),
-                Err(failed) => Box::pin(attempts.retry(failed, next)).await,
-            }
-        })
+        Box::pin(attempts.finish(first, next))
     }
 }
 
 /// The state of one call's attempts.
-struct Attempts {
+pub(super) struct Attempts {
     policy: RetryPolicy,
     budget: Arc<RetryBudget>,
     deadline: Option<Instant>,
@@ -272,6 +280,18 @@ struct Attempts {
 }
 
 impl Attempts {
+    /// Waits for the first attempt, `first`, then makes the others it takes.
+    pub(super) async fn finish(
+        self,
+        first: BoxFuture<'_, Result<ClientOutput, Status>>,
+        next: ClientNext<'_>,
+    ) -> Result<ClientOutput, Status> {
+        match first.await {
+            Ok(out) => Ok(self.resume_streams(out, next)),
+            Err(failed) => Box::pin(self.retry(failed, next)).await,
+        }
+    }
+
     /// After the first attempt failed with `failed`: the attempts that follow, as far as
     /// the policy, deadline and budget allow.
     async fn retry(
