@@ -40,6 +40,7 @@
 //! shows in the time a check takes, and error messages never repeat what was presented.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use futures_util::future::BoxFuture;
@@ -54,6 +55,7 @@ use crate::rpc::{
     CallOutput, ClientCall, ClientNext, ClientOutput, Interceptor, MethodDescriptor,
     PeerCertificates, Request, ServerCall, ServerNext,
 };
+use crate::transport::Connection;
 
 /// The header [`ApiKeyAuth`] uses unless told otherwise.
 pub const DEFAULT_API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
@@ -252,11 +254,66 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     Digest::of(a).ct_eq(&Digest::of(b)).into()
 }
 
+/// Whether `a` and `b` are equal, in time that depends only on their lengths: the bytes'
+/// differences are folded without branches, then checked once.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    diff.ct_eq(&0).into()
+}
+
+/// Numbers server-side providers, so that what one verified on a connection is never taken
+/// for another's.
+fn provider_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// How many verified secrets a connection remembers (the latest replace the oldest): one
+/// per provider for a client that sends one credential, a few for a proxy that forwards
+/// several principals' calls over one connection.
+const REMEMBERED_SECRETS: usize = 4;
+
+/// Secrets verified on a connection: provider, secret, identity.
+#[derive(Clone, Default)]
+struct VerifiedSecrets(Vec<(u64, Box<[u8]>, Identity)>);
+
+impl VerifiedSecrets {
+    /// The identity of `presented` if `provider` verified it on this connection. Every
+    /// remembered secret is compared (which one matches does not change the time).
+    fn find(&self, provider: u64, presented: &[u8]) -> Option<Identity> {
+        let mut found = None;
+        for (p, secret, identity) in &self.0 {
+            if same_bytes(secret, presented) && *p == provider {
+                found = Some(identity.clone());
+            }
+        }
+        found
+    }
+
+    fn remember(&mut self, provider: u64, secret: &[u8], identity: Identity) {
+        if self.0.len() >= REMEMBERED_SECRETS {
+            self.0.remove(0);
+        }
+        self.0.push((provider, secret.into(), identity));
+    }
+}
+
+/// Identities mutual-TLS providers made of a connection's certificates: provider,
+/// certificates, identity.
+#[derive(Clone, Default)]
+struct VerifiedPeers(Vec<(u64, PeerCertificates, Identity)>);
+
 /// A set of valid secrets (bearer tokens or API keys), each standing for an [`Identity`].
 /// Only keyed digests of the secrets are kept.
 #[derive(Clone, Default)]
 pub struct Credentials {
     entries: Vec<(Digest, Identity)>,
+    /// Set when a server-side provider takes these credentials: what they verify on a
+    /// connection is remembered under it.
+    id: u64,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -327,7 +384,36 @@ impl Credentials {
         for (_, id) in &mut self.entries {
             *id = id.clone().with_scheme(scheme);
         }
+        self.id = provider_id();
         self
+    }
+
+    /// [`Credentials::verify`], remembering on `conn` what it verified: a later call on the
+    /// same connection presenting the same secret is authenticated by comparing it with
+    /// the remembered one (in constant time), without digesting it again. Secrets that
+    /// fail are not remembered.
+    fn verify_on(&self, conn: Option<&Connection>, presented: &[u8]) -> Option<Identity> {
+        if let Some(conn) = conn {
+            let known = conn.with_state(|state| {
+                state
+                    .get::<VerifiedSecrets>()
+                    .and_then(|v| v.find(self.id, presented))
+            });
+            if known.is_some() {
+                return known;
+            }
+        }
+        let identity = self.verify(presented)?.clone();
+        if let Some(conn) = conn {
+            conn.with_state(|state| {
+                state.get_or_insert_default::<VerifiedSecrets>().remember(
+                    self.id,
+                    presented,
+                    identity.clone(),
+                );
+            });
+        }
+        Some(identity)
     }
 }
 
@@ -466,6 +552,7 @@ impl AuthProvider for BearerAuth {
 
     fn authenticate(&self, call: &mut ServerCall) -> Authentication {
         let method = &call.method;
+        let conn = call.connection.as_deref();
         read_secret(&mut call.headers, &AUTHORIZATION, |bytes, several| {
             // `Bearer` and the token, separated by spaces; the scheme is case-insensitive.
             let (scheme, token) = match bytes.iter().position(|&b| b == b' ') {
@@ -489,8 +576,8 @@ impl AuthProvider for BearerAuth {
                     "the authorization header holds no bearer token",
                 )
             } else {
-                match self.credentials.verify(token) {
-                    Some(id) => Authentication::Verified(id.clone()),
+                match self.credentials.verify_on(conn, token) {
+                    Some(id) => Authentication::Verified(id),
                     None => unauthenticated(method, "bearer", "the bearer token is not valid"),
                 }
             }
@@ -615,6 +702,7 @@ impl AuthProvider for ApiKeyAuth {
 
     fn authenticate(&self, call: &mut ServerCall) -> Authentication {
         let method = &call.method;
+        let conn = call.connection.as_deref();
         let header = &self.header;
         read_secret(&mut call.headers, header, |value, several| {
             let key = trim_spaces(value);
@@ -627,8 +715,8 @@ impl AuthProvider for ApiKeyAuth {
             } else if key.is_empty() {
                 unauthenticated(method, "api-key", &format!("the {header} header is empty"))
             } else {
-                match self.credentials.verify(key) {
-                    Some(id) => Authentication::Verified(id.clone()),
+                match self.credentials.verify_on(conn, key) {
+                    Some(id) => Authentication::Verified(id),
                     None => unauthenticated(method, "api-key", "the API key is not valid"),
                 }
             }
@@ -775,6 +863,8 @@ type CertMapper = dyn Fn(&CertInfo) -> Option<Identity> + Send + Sync;
 pub struct MtlsAuth {
     source: PrincipalSource,
     mapper: Option<Arc<CertMapper>>,
+    /// What it made of a connection's certificates is remembered under this.
+    id: u64,
 }
 
 impl std::fmt::Debug for MtlsAuth {
@@ -798,6 +888,7 @@ impl MtlsAuth {
         MtlsAuth {
             source,
             mapper: None,
+            id: provider_id(),
         }
     }
 
@@ -808,6 +899,7 @@ impl MtlsAuth {
         mapper: impl Fn(&CertInfo) -> Option<Identity> + Send + Sync + 'static,
     ) -> Self {
         self.mapper = Some(Arc::new(mapper));
+        self.id = provider_id();
         self
     }
 
@@ -858,8 +950,34 @@ impl AuthProvider for MtlsAuth {
         let Some(certs) = call.extensions.get::<PeerCertificates>() else {
             return Authentication::Absent;
         };
+        // A connection's certificates are read once: its later calls find the identity
+        // made of them (the same chain, by pointer) in the connection's state.
+        let conn = call.connection.as_deref();
+        let known = conn.and_then(|conn| {
+            conn.with_state(|state| {
+                state.get::<VerifiedPeers>().and_then(|v| {
+                    v.0.iter()
+                        .find(|(p, c, _)| *p == self.id && c.same_chain(certs))
+                        .map(|(_, _, id)| id.clone())
+                })
+            })
+        });
+        if let Some(id) = known {
+            return Authentication::Verified(id);
+        }
         match self.identity_for(certs) {
-            Ok(id) => Authentication::Verified(id),
+            Ok(id) => {
+                if let Some(conn) = conn {
+                    conn.with_state(|state| {
+                        let peers = state.get_or_insert_default::<VerifiedPeers>();
+                        if peers.0.len() >= REMEMBERED_SECRETS {
+                            peers.0.remove(0);
+                        }
+                        peers.0.push((self.id, certs.clone(), id.clone()));
+                    });
+                }
+                Authentication::Verified(id)
+            }
             Err(status) => {
                 tracing::debug!(
                     method = call.method.path,
@@ -1271,12 +1389,79 @@ mod tests {
             headers: map,
             extensions: Extensions::new(),
             peer: None,
+            connection: None,
             identity: None,
             deadline: None,
             protocol: Protocol::Connect,
             codec: Codec::Proto,
             input: CallInput::Unary(bytes::Bytes::new()),
         }
+    }
+
+    #[test]
+    fn verified_secrets_are_remembered_per_connection_and_per_provider() {
+        let conn = Arc::new(Connection::new(crate::rpc::PeerAddr::Memory));
+        let on = |c: &Arc<Connection>, token: &str| {
+            let mut call = call(GET, &[("authorization", token)]);
+            call.connection = Some(c.clone());
+            call
+        };
+        let remembered =
+            |c: &Connection| c.with_state(|s| s.get::<VerifiedSecrets>().map_or(0, |v| v.0.len()));
+        let alice = BearerAuth::server(Credentials::new().with("t-alice", Identity::new("alice")));
+        let other = BearerAuth::server(Credentials::new().with("t-bob", Identity::new("bob")));
+
+        // Verified once, then found on the connection.
+        for _ in 0..3 {
+            match alice.authenticate(&mut on(&conn, "Bearer t-alice")) {
+                Authentication::Verified(id) => assert_eq!(id.principal(), "alice"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(remembered(&conn), 1);
+        // Failures are not remembered; neither a prefix nor an extension of a remembered
+        // secret matches it.
+        for wrong in ["Bearer t-alic", "Bearer t-alicex", "Bearer t-bob"] {
+            assert!(matches!(
+                alice.authenticate(&mut on(&conn, wrong)),
+                Authentication::Rejected(_)
+            ));
+        }
+        assert_eq!(remembered(&conn), 1);
+        // Another provider never takes what this one verified.
+        assert!(matches!(
+            other.authenticate(&mut on(&conn, "Bearer t-alice")),
+            Authentication::Rejected(_)
+        ));
+        // Another connection starts empty.
+        let fresh = Arc::new(Connection::new(crate::rpc::PeerAddr::Memory));
+        assert!(matches!(
+            alice.authenticate(&mut on(&fresh, "Bearer t-alice")),
+            Authentication::Verified(_)
+        ));
+        assert_eq!(remembered(&fresh), 1);
+        // A bounded number of secrets per connection.
+        let many = (0..10).fold(Credentials::new(), |c, i| {
+            c.with(format!("t-{i}"), Identity::new(format!("p{i}")))
+        });
+        let many = BearerAuth::server(many);
+        for i in 0..10 {
+            let mut call = on(&conn, &format!("Bearer t-{i}"));
+            match many.authenticate(&mut call) {
+                Authentication::Verified(id) => assert_eq!(id.principal(), format!("p{i}")),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(remembered(&conn), REMEMBERED_SECRETS);
+    }
+
+    #[test]
+    fn same_bytes_needs_equal_lengths_and_contents() {
+        assert!(same_bytes(b"", b""));
+        assert!(same_bytes(b"abc", b"abc"));
+        assert!(!same_bytes(b"abc", b"abd"));
+        assert!(!same_bytes(b"abc", b"ab"));
+        assert!(!same_bytes(b"ab", b"abc"));
     }
 
     #[test]

@@ -438,6 +438,7 @@ mod tests {
             headers,
             extensions,
             peer,
+            connection: None,
             identity: identity.map(crate::interceptors::auth::Identity::new),
             deadline: None,
             protocol: Protocol::Connect,

@@ -83,6 +83,9 @@ pub struct ServerCall {
     pub extensions: Extensions,
     /// Where the call came from (`None` for calls not received by a server).
     pub peer: Option<PeerAddr>,
+    /// The connection the call came over, with the state its calls share (`None` for calls
+    /// not received by this crate's server).
+    pub connection: Option<std::sync::Arc<crate::transport::Connection>>,
     /// Who called, once an auth interceptor has verified it
     /// ([`IdentityExt`](crate::interceptors::auth::IdentityExt) reads it); handlers find it
     /// in the request's extensions too.

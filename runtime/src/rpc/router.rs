@@ -21,13 +21,13 @@ use http_body::Body as _;
 use super::body::{Body, BoxError, Ending, EnvelopeBody};
 use super::call::{CallInput, CallOutput, MethodDescriptor, OutputBody, ServerCall};
 use super::interceptor::{Handler, Interceptor, ServerNext};
-use super::message::PeerAddr;
 use super::streaming::{self, RawStreaming, Side};
 use crate::protocol::envelope::{self, encode_envelope};
 use crate::protocol::framing::{
     End, Rejection, accepted_content_types, join_unary_trailers, negotiate_server,
 };
 use crate::protocol::{Encoding, Framing, Protocol, Status, connect, grpc, grpc_web};
+use crate::transport::Connection;
 
 /// Default limit on the size of one message, compressed or not: 4 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
@@ -185,10 +185,10 @@ impl crate::transport::HttpHandler for Router {
     fn call_from(
         &self,
         req: http::Request<Body>,
-        peer: &PeerAddr,
+        conn: &Arc<Connection>,
     ) -> futures_util::future::BoxFuture<'static, http::Response<Body>> {
         let inner = self.inner.clone();
-        Box::pin(inner.handle(req, Some(peer.clone())))
+        Box::pin(inner.handle(req, Some(conn.clone())))
     }
 }
 
@@ -228,12 +228,12 @@ fn error_response(framing: &Framing, error: &Status) -> http::Response<Body> {
 }
 
 impl Inner {
-    /// Serves one request; `peer` (from this crate's server) counts as part of the request's
-    /// extensions.
+    /// Serves one request; `conn` is the connection it came over (from this crate's server),
+    /// whose peer counts as part of the request's extensions.
     async fn handle<B>(
         self: Arc<Self>,
         req: http::Request<B>,
-        peer: Option<PeerAddr>,
+        conn: Option<Arc<Connection>>,
     ) -> http::Response<Body>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -282,7 +282,8 @@ impl Inner {
                 method,
                 headers,
                 extensions,
-                peer,
+                peer: conn.as_ref().map(|c| c.peer().clone()),
+                connection: conn,
                 identity: None,
                 deadline,
                 protocol: framing.protocol,
@@ -602,7 +603,7 @@ mod tests {
 
     use super::*;
     use crate::protocol::StreamType;
-    use crate::rpc::{self, Client, Idempotency, Request, Response};
+    use crate::rpc::{self, Client, Idempotency, PeerAddr, Request, Response};
     use crate::transport::{Channel, Listener, Server, memory_link};
 
     const PEER: MethodDescriptor =

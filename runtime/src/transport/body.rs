@@ -247,17 +247,57 @@ pub trait HttpHandler: Send + Sync + 'static {
     /// Answers one request.
     fn call(&self, req: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>>;
 
-    /// Answers one request that came from `peer`, as the server does. The default puts the
-    /// peer into the request's extensions and calls [`HttpHandler::call`]; the rpc layer's
-    /// router hands it on to the call instead, which adds it to its extensions only when
-    /// they are looked at.
+    /// Answers one request that came over `conn`, as the server does. The default puts the
+    /// peer's address into the request's extensions and calls [`HttpHandler::call`]; the
+    /// rpc layer's router hands the connection on to the call instead
+    /// ([`ServerCall::connection`](crate::rpc::ServerCall::connection)), which adds the
+    /// address to its extensions only when they are looked at.
     fn call_from(
         &self,
         mut req: http::Request<Body>,
-        peer: &PeerAddr,
+        conn: &std::sync::Arc<Connection>,
     ) -> BoxFuture<'static, http::Response<Body>> {
-        req.extensions_mut().insert(peer.clone());
+        req.extensions_mut().insert(conn.peer().clone());
         self.call(req)
+    }
+}
+
+/// A connection a server accepted, as the calls on it see it: the peer, and state that lasts
+/// as long as the connection and is shared by its calls. Interceptors keep there what they
+/// learned about the connection once, rather than on every call: the auth providers, the
+/// credentials they verified (a later call presenting the same bytes on the same
+/// connection skips the keyed digest), or the identity of a mutual-TLS peer.
+pub struct Connection {
+    peer: PeerAddr,
+    state: std::sync::Mutex<http::Extensions>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection from `peer`, with no state yet.
+    pub fn new(peer: PeerAddr) -> Self {
+        Connection {
+            peer,
+            state: std::sync::Mutex::new(http::Extensions::new()),
+        }
+    }
+
+    /// The peer's address.
+    pub fn peer(&self) -> &PeerAddr {
+        &self.peer
+    }
+
+    /// Runs `f` on the connection's state (under a lock: keep `f` short).
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut http::Extensions) -> R) -> R {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut state)
     }
 }
 
@@ -290,6 +330,11 @@ impl PeerCertificates {
     pub fn end_entity(&self) -> &rustls::pki_types::CertificateDer<'static> {
         // Never empty: `new` refuses an empty chain.
         &self.0[0]
+    }
+
+    /// Whether `other` is this very chain (the same connection's), not merely an equal one.
+    pub(crate) fn same_chain(&self, other: &PeerCertificates) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// The whole chain as presented, end-entity certificate first.

@@ -10,7 +10,7 @@ pub mod limits;
 pub mod memory;
 pub mod server;
 
-pub use body::{Body, BoxError, HttpHandler, PeerAddr, PeerCertificates};
+pub use body::{Body, BoxError, Connection, HttpHandler, PeerAddr, PeerCertificates};
 pub use client::{Channel, ChannelBuilder, HttpVersion};
 pub use limits::{InvalidLimit, ServerLimits};
 pub use memory::{MemoryConnector, MemoryListener, memory_link};

@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::body::{Body, HttpHandler, PeerAddr, PeerCertificates};
+use super::body::{Body, Connection, HttpHandler, PeerAddr, PeerCertificates};
 use super::conn::{ConnTrack, InFlight, TrackedBody, Watched};
 use super::io::Io;
 use super::limits::ServerLimits;
@@ -435,7 +435,7 @@ fn serve_connection(
         let track = ConnTrack::new();
         let service = ConnService {
             handler,
-            peer: peer.clone(),
+            conn: Arc::new(Connection::new(peer.clone())),
             track: track.clone(),
             certs,
         };
@@ -523,7 +523,7 @@ fn verified_client_certificates(
 #[derive(Clone)]
 struct ConnService {
     handler: Arc<dyn HttpHandler>,
-    peer: PeerAddr,
+    conn: Arc<Connection>,
     track: Arc<ConnTrack>,
     /// The verified client certificates of a mutual-TLS connection, added to every request.
     certs: Option<PeerCertificates>,
@@ -541,7 +541,7 @@ impl hyper::service::Service<http::Request<Incoming>> for ConnService {
             req.extensions_mut().insert(certs.clone());
         }
         Answer {
-            fut: self.handler.call_from(req, &self.peer),
+            fut: self.handler.call_from(req, &self.conn),
             in_flight: Some(InFlight::new(&self.track)),
         }
     }
