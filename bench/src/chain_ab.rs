@@ -13,7 +13,7 @@
 //! - `breaker,retry` and `auth,breaker,retry`: the `run` workload (`connect-plugin` over
 //!   TCP, a multi-thread client calling from `block_on`) against `connect-plugin-chain`
 //!   with those parts (`BENCH_CHAIN`); `auth` adds a bearer token on the client and its
-//!   check on the server.
+//!   check on the server. A `@task` suffix makes the client call from a spawned task.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -63,7 +63,14 @@ fn dispensed(exe: &Path, chain: bool, calls: usize, warmup: usize) -> Res<Readin
 
 /// The `run` workload's seq test against `peer`, with `BENCH_CHAIN=parts` for both
 /// processes.
-fn peer_seq(exe: &Path, peer: &str, parts: &str, calls: usize, warmup: usize) -> Res<Reading> {
+fn peer_seq(
+    exe: &Path,
+    peer: &str,
+    parts: &str,
+    in_task: bool,
+    calls: usize,
+    warmup: usize,
+) -> Res<Reading> {
     let mut server = Command::new(exe)
         .args(["server", "--peer", peer, "--exit-on-eof"])
         .env("BENCH_CHAIN", parts)
@@ -85,6 +92,9 @@ fn peer_seq(exe: &Path, peer: &str, parts: &str, calls: usize, warmup: usize) ->
             .arg(format!("--seq-calls={calls}"))
             .arg(format!("--seq-warmup={warmup}"))
             .env("BENCH_CHAIN", parts);
+        if in_task {
+            cmd.arg("--in-task");
+        }
         reading(&json_of(cmd, "client")?)
     })();
     let _ = server.kill();
@@ -180,14 +190,23 @@ pub fn main(args: &Args) -> Res<()> {
                 |c| dispensed(&exe, c, calls, warmup),
             )?
         } else {
-            let label = format!("`{v}` (TCP, multi-thread client)");
+            // `parts@task`: the client calls from a spawned task instead of `block_on`.
+            let (parts, in_task) = match v.strip_suffix("@task") {
+                Some(parts) => (parts, true),
+                None => (v.as_str(), false),
+            };
+            let label = if in_task {
+                format!("`{parts}` (TCP, multi-thread client, calls from a spawned task)")
+            } else {
+                format!("`{parts}` (TCP, multi-thread client, calls from `block_on`)")
+            };
             pairs(n, &label, |c| {
                 let peer = if c {
                     "connect-plugin-chain"
                 } else {
                     "connect-plugin"
                 };
-                peer_seq(&exe, peer, v, calls, warmup)
+                peer_seq(&exe, peer, parts, in_task, calls, warmup)
             })?
         };
         md.push_str(&row);

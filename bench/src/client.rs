@@ -101,9 +101,13 @@ pub fn main(args: &Args) -> Res<()> {
     // A hung peer must not hang the orchestrator.
     let limit = Duration::from_secs(args.num("time-limit-secs", 300)?);
     let t = test.clone();
+    // `--in-task`: run the test in a spawned task (on a worker thread) rather than in
+    // `block_on` on the main thread, to tell costs of the client from costs of crossing
+    // threads on every call.
+    let in_task = args.flag("in-task");
     let out = runtime()?.block_on(async move {
-        let t = t.as_str();
         let work = async move {
+            let t = t.as_str();
             match peer {
                 Peer::Hyper => run_test(HyperCaller::connect(addr).await?, t, &sz).await,
                 Peer::Tonic => run_test(TonicCaller::connect(addr).await?, t, &sz).await,
@@ -125,10 +129,15 @@ pub fn main(args: &Args) -> Res<()> {
                 Peer::ReqwestConnect => run_test(ReqwestCaller::new(addr)?, t, &sz).await,
             }
         };
-        match tokio::time::timeout(limit, work).await {
-            Ok(r) => r,
-            Err(_) => Err(format!("the {t} test did not finish within {limit:?}").into()),
-        }
+        let done = if in_task {
+            match tokio::time::timeout(limit, tokio::spawn(work)).await {
+                Ok(joined) => Some(joined.map_err(|e| format!("the test task failed: {e}"))?),
+                Err(_) => None,
+            }
+        } else {
+            tokio::time::timeout(limit, work).await.ok()
+        };
+        done.unwrap_or_else(|| Err(format!("the test did not finish within {limit:?}").into()))
     })?;
     let line = serde_json::json!({
         "peer": peer.name(),
