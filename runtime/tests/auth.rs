@@ -63,6 +63,13 @@ const BIDI: MethodDescriptor = MethodDescriptor::new(
 fn whoami<T>(req: &Request<T>) -> String {
     // The convenience accessor and the typed extension agree.
     assert_eq!(req.identity(), req.extensions().get::<Identity>());
+    // A mutual-TLS client's verified chain reaches the handler with the call.
+    let certs = req
+        .extensions()
+        .get::<connect_plugin::rpc::PeerCertificates>();
+    if req.identity().and_then(|id| id.scheme()) == Some("mtls") {
+        assert!(certs.is_some(), "an mTLS call without its certificates");
+    }
     match req.identity() {
         Some(id) => format!(
             "{}|{}|{}",

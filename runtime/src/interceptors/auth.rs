@@ -947,7 +947,7 @@ impl AuthProvider for MtlsAuth {
     }
 
     fn authenticate(&self, call: &mut ServerCall) -> Authentication {
-        let Some(certs) = call.extensions.get::<PeerCertificates>() else {
+        let Some(certs) = call.peer_certificates() else {
             return Authentication::Absent;
         };
         // A connection's certificates are read once: its later calls find the identity

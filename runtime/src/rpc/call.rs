@@ -74,10 +74,11 @@ pub struct ServerCall {
     pub method: MethodDescriptor,
     /// Request headers.
     pub headers: HeaderMap,
-    /// Extensions: a mutual-TLS client's verified
-    /// [`PeerCertificates`](super::message::PeerCertificates), and whatever interceptors add.
-    /// Handlers find [`ServerCall::peer`] here too ([`Request::peer_addr`] or the
-    /// request's extensions), without an allocation for calls that never look.
+    /// Extensions: whatever interceptors add. The peer's address, a mutual-TLS client's
+    /// verified certificates and the authenticated identity travel in their own fields (and
+    /// [`ServerCall::peer_certificates`]); handlers find them in the request's extensions
+    /// too ([`Request::peer_addr`], `request.extensions()`), without an allocation for calls
+    /// that never look.
     ///
     /// [`Request::peer_addr`]: super::Request::peer_addr
     pub extensions: Extensions,
@@ -98,6 +99,17 @@ pub struct ServerCall {
     pub codec: Codec,
     /// The request message(s), decompressed but still encoded.
     pub input: CallInput,
+}
+
+impl ServerCall {
+    /// A mutual-TLS client's verified certificate chain: the connection's, else one an
+    /// interceptor put into the extensions.
+    pub fn peer_certificates(&self) -> Option<&super::message::PeerCertificates> {
+        self.connection
+            .as_deref()
+            .and_then(|c| c.certificates())
+            .or_else(|| self.extensions.get())
+    }
 }
 
 /// Request message(s) of a call.

@@ -27,6 +27,10 @@ fn single<Req: Message>(call: ServerCall) -> Result<Request<Req>, Status> {
         call.headers,
         call.extensions,
         call.peer,
+        call.connection
+            .as_deref()
+            .and_then(|c| c.certificates())
+            .cloned(),
         call.identity,
         message,
         call.deadline,
@@ -44,6 +48,10 @@ fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
         call.headers,
         call.extensions,
         call.peer,
+        call.connection
+            .as_deref()
+            .and_then(|c| c.certificates())
+            .cloned(),
         call.identity,
         raw,
         call.deadline,

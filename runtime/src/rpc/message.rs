@@ -32,7 +32,7 @@ impl RequestParts {
     fn new() -> Self {
         RequestParts {
             metadata: HeaderMap::new(),
-            extensions: RequestExtensions::new(Extensions::new(), None, None),
+            extensions: RequestExtensions::new(Extensions::new(), None, None, None),
             timeout: None,
             deadline: None,
             protocol: None,
@@ -63,10 +63,12 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Request<T> {
 /// on every call, that most calls never use. Whatever the caller sees is the same as if they
 /// had been inserted from the start.
 struct RequestExtensions {
-    /// The map, without `peer` and `identity`.
+    /// The map, without `peer`, `certs` and `identity`.
     base: Extensions,
     /// Logically part of the map (replacing any `PeerAddr` in `base`).
     peer: Option<PeerAddr>,
+    /// Logically part of the map (replacing any `PeerCertificates` in `base`).
+    certs: Option<PeerCertificates>,
     /// Logically part of the map (replacing any `Identity` in `base`).
     identity: Option<Identity>,
     /// `base` with `peer` and `identity`, built on the first shared look.
@@ -74,17 +76,23 @@ struct RequestExtensions {
 }
 
 impl RequestExtensions {
-    fn new(base: Extensions, peer: Option<PeerAddr>, identity: Option<Identity>) -> Self {
+    fn new(
+        base: Extensions,
+        peer: Option<PeerAddr>,
+        certs: Option<PeerCertificates>,
+        identity: Option<Identity>,
+    ) -> Self {
         RequestExtensions {
             base,
             peer,
+            certs,
             identity,
             merged: std::sync::OnceLock::new(),
         }
     }
 
     fn pending(&self) -> bool {
-        self.peer.is_some() || self.identity.is_some()
+        self.peer.is_some() || self.certs.is_some() || self.identity.is_some()
     }
 
     fn get(&self) -> &Extensions {
@@ -95,6 +103,9 @@ impl RequestExtensions {
             let mut merged = self.base.clone();
             if let Some(peer) = &self.peer {
                 merged.insert(peer.clone());
+            }
+            if let Some(certs) = &self.certs {
+                merged.insert(certs.clone());
             }
             if let Some(identity) = &self.identity {
                 merged.insert(identity.clone());
@@ -114,12 +125,16 @@ impl RequestExtensions {
                 if let Some(peer) = self.peer.clone() {
                     self.base.insert(peer);
                 }
+                if let Some(certs) = self.certs.clone() {
+                    self.base.insert(certs);
+                }
                 if let Some(identity) = self.identity.clone() {
                     self.base.insert(identity);
                 }
             }
         }
         self.peer = None;
+        self.certs = None;
         self.identity = None;
     }
 
@@ -261,13 +276,14 @@ impl<T> Request<T> {
         self.parts.as_ref().and_then(|p| p.extensions.identity())
     }
 
-    /// A request as a server received it; `peer` and `identity`, when given, count as part
-    /// of `extensions`.
+    /// A request as a server received it; `peer`, `certs` and `identity`, when given, count
+    /// as part of `extensions`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_server_parts(
         metadata: HeaderMap,
         extensions: Extensions,
         peer: Option<PeerAddr>,
+        certs: Option<PeerCertificates>,
         identity: Option<Identity>,
         message: T,
         deadline: Option<Instant>,
@@ -277,7 +293,7 @@ impl<T> Request<T> {
             message,
             parts: Some(Box::new(RequestParts {
                 metadata,
-                extensions: RequestExtensions::new(extensions, peer, identity),
+                extensions: RequestExtensions::new(extensions, peer, certs, identity),
                 timeout: None,
                 deadline,
                 protocol: Some(protocol),
@@ -404,10 +420,12 @@ mod tests {
         base.insert(PeerAddr::Memory);
         base.insert(Identity::new("old"));
         let alice = Identity::new("alice");
+        let certs = PeerCertificates::new(vec![vec![0x30, 0x00].into()]).unwrap();
         let req = Request::from_server_parts(
             HeaderMap::new(),
             base,
             Some(tcp()),
+            Some(certs.clone()),
             Some(alice.clone()),
             (),
             None,
@@ -418,8 +436,10 @@ mod tests {
         assert_eq!(req.authenticated(), Some(&alice));
         assert_eq!(req.extensions().get::<PeerAddr>(), Some(&tcp()));
         assert_eq!(req.extensions().get::<Identity>(), Some(&alice));
+        assert_eq!(req.extensions().get::<PeerCertificates>(), Some(&certs));
         assert_eq!(req.extensions().get::<Tag>(), Some(&Tag(1)));
         let (_, ext, ()) = req.into_parts();
+        assert_eq!(ext.get::<PeerCertificates>(), Some(&certs));
         assert_eq!(ext.get::<PeerAddr>(), Some(&tcp()));
         assert_eq!(ext.get::<Identity>(), Some(&alice));
         assert_eq!(ext.get::<Tag>(), Some(&Tag(1)));
@@ -430,6 +450,7 @@ mod tests {
                 HeaderMap::new(),
                 Extensions::new(),
                 Some(tcp()),
+                None,
                 Some(Identity::new("bob")),
                 (),
                 None,

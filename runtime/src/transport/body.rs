@@ -258,6 +258,9 @@ pub trait HttpHandler: Send + Sync + 'static {
         conn: &std::sync::Arc<Connection>,
     ) -> BoxFuture<'static, http::Response<Body>> {
         req.extensions_mut().insert(conn.peer().clone());
+        if let Some(certs) = conn.certificates() {
+            req.extensions_mut().insert(certs.clone());
+        }
         self.call(req)
     }
 }
@@ -269,6 +272,7 @@ pub trait HttpHandler: Send + Sync + 'static {
 /// connection skips the keyed digest), or the identity of a mutual-TLS peer.
 pub struct Connection {
     peer: PeerAddr,
+    certs: Option<PeerCertificates>,
     state: std::sync::Mutex<http::Extensions>,
 }
 
@@ -285,13 +289,26 @@ impl Connection {
     pub fn new(peer: PeerAddr) -> Self {
         Connection {
             peer,
+            certs: None,
             state: std::sync::Mutex::new(http::Extensions::new()),
         }
+    }
+
+    /// The connection with the certificate chain its (mutual-TLS) client presented and the
+    /// server's verifier accepted.
+    pub fn with_certificates(mut self, certs: Option<PeerCertificates>) -> Self {
+        self.certs = certs;
+        self
     }
 
     /// The peer's address.
     pub fn peer(&self) -> &PeerAddr {
         &self.peer
+    }
+
+    /// A mutual-TLS client's verified certificate chain.
+    pub fn certificates(&self) -> Option<&PeerCertificates> {
+        self.certs.as_ref()
     }
 
     /// Runs `f` on the connection's state (under a lock: keep `f` short).
@@ -313,9 +330,9 @@ pub enum PeerAddr {
 }
 
 /// The certificate chain a TLS client presented, end-entity certificate first. The server
-/// puts it into the extensions of every request on the connection, and only once the TLS
-/// handshake succeeded, that is after the server's client-certificate verifier accepted
-/// it: holding one means "this peer proved it owns this certificate". Cheap to clone (one
+/// keeps it with the connection ([`Connection::certificates`]; calls and requests find it in
+/// their extensions too), and only once the TLS handshake succeeded, that is after the
+/// server's client-certificate verifier accepted it: holding one means "this peer proved it owns this certificate". Cheap to clone (one
 /// chain per connection, shared).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerCertificates(std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>);

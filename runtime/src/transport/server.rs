@@ -435,9 +435,8 @@ fn serve_connection(
         let track = ConnTrack::new();
         let service = ConnService {
             handler,
-            conn: Arc::new(Connection::new(peer.clone())),
+            conn: Arc::new(Connection::new(peer.clone()).with_certificates(certs)),
             track: track.clone(),
-            certs,
         };
         let conn = builder.serve_connection(TokioIo::new(Watched::new(io, track.clone())), service);
         tokio::pin!(conn);
@@ -525,8 +524,6 @@ struct ConnService {
     handler: Arc<dyn HttpHandler>,
     conn: Arc<Connection>,
     track: Arc<ConnTrack>,
-    /// The verified client certificates of a mutual-TLS connection, added to every request.
-    certs: Option<PeerCertificates>,
 }
 
 impl hyper::service::Service<http::Request<Incoming>> for ConnService {
@@ -536,10 +533,7 @@ impl hyper::service::Service<http::Request<Incoming>> for ConnService {
 
     fn call(&self, req: http::Request<Incoming>) -> Self::Future {
         self.track.greet();
-        let mut req = req.map(Body::incoming);
-        if let Some(certs) = &self.certs {
-            req.extensions_mut().insert(certs.clone());
-        }
+        let req = req.map(Body::incoming);
         Answer {
             fut: self.handler.call_from(req, &self.conn),
             in_flight: Some(InFlight::new(&self.track)),
