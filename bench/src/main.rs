@@ -216,6 +216,14 @@ fn main() {
     let Some((cmd, rest)) = argv.split_first() else {
         usage()
     };
+    // A full run takes minutes: asking for help must not start one.
+    if rest
+        .iter()
+        .chain([cmd])
+        .any(|a| a == "--help" || a == "-h" || a == "help")
+    {
+        usage()
+    }
     let result = Args::parse(rest).and_then(|args| match cmd.as_str() {
         "run" => run::main(&args),
         "server" => server::main(&args),
