@@ -337,39 +337,43 @@ impl Channel {
 
     /// Waits for the response to a started request.
     async fn wait(&self, start: Start) -> Result<http::Response<Body>, Status> {
+        match start {
+            Start::Sent(sent) => self.answer(sent).await,
+            Start::H1(response) => response
+                .await
+                .map(|r| r.map(Body::incoming))
+                .map_err(h1_error),
+            Start::Connect(unsent) => {
+                let (head, body) = *unsent;
+                Box::pin(self.send_fresh(head, body)).await
+            }
+            Start::Failed(status) => Err(status),
+        }
+    }
+
+    /// The response to a request queued on an HTTP/2 connection. A request that provably
+    /// never left (the connection wrote nothing since it was queued: it was found closed or
+    /// reset first) is sent once more on a fresh connection if it kept a copy to send
+    /// (complete and not resent already): nothing of it was read, so this is safe for every
+    /// method. Otherwise (a streamed body may have been read from) that failure goes back
+    /// as unprocessed and the caller decides.
+    async fn answer(&self, sent: Sent) -> Result<http::Response<Body>, Status> {
         let Sent {
             conn,
             response,
             guard,
             written,
             copy,
-        } = match start {
-            Start::Sent(sent) => sent,
-            Start::H1(response) => {
-                return response
-                    .await
-                    .map(|r| r.map(Body::incoming))
-                    .map_err(h1_error);
-            }
-            Start::Connect(unsent) => {
-                let (head, body) = *unsent;
-                return Box::pin(self.send_fresh(head, body)).await;
-            }
-            Start::Failed(status) => return Err(status),
-        };
+        } = sent;
         match response.await {
             Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
             Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
-                // The connection wrote nothing since the request was queued: it never left
-                // (the connection was found closed or reset first). Send it once more on a
-                // fresh connection; nothing of it was read, so this is safe for every method.
                 self.forget(&conn);
                 match copy {
                     Some(copy) => {
                         let (head, body) = *copy;
                         Box::pin(self.resend(head, body)).await
                     }
-                    // The body of a stream may have been read from: the caller decides.
                     None => Err(send_error_status(&e).into_unprocessed()),
                 }
             }
@@ -404,7 +408,7 @@ impl Channel {
             // At its limit of concurrent streams: wait for room, out of line.
             None => return Start::Connect(Box::new((head, body))),
         };
-        match send_on(conn, sender, head, body) {
+        match send_on(conn, sender, head, body, true) {
             Ok(sent) => Start::Sent(sent),
             Err(status) => Start::Failed(status),
         }
@@ -418,27 +422,7 @@ impl Channel {
         body: Outgoing,
     ) -> Result<http::Response<Body>, Status> {
         let (conn, sender) = self.ready_sender().await?;
-        let Sent {
-            conn,
-            response,
-            guard,
-            written,
-            copy,
-        } = send_on(conn, sender, head, body)?;
-        match response.await {
-            Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
-            Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
-                self.forget(&conn);
-                match copy {
-                    Some(copy) => {
-                        let (head, body) = *copy;
-                        self.resend(head, body).await
-                    }
-                    None => Err(send_error_status(&e).into_unprocessed()),
-                }
-            }
-            Err(e) => Err(send_error_status(&e)),
-        }
+        self.answer(send_on(conn, sender, head, body, true)?).await
     }
 
     /// Sends a request that never left on a fresh connection, once.
@@ -448,16 +432,7 @@ impl Channel {
         body: Outgoing,
     ) -> Result<http::Response<Body>, Status> {
         let (conn, sender) = self.ready_sender().await?;
-        let written = conn.writes.load(Ordering::Relaxed);
-        let (response, guard) = start_request(sender, head, body)?;
-        match response.await {
-            Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
-            Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
-                self.forget(&conn);
-                Err(send_error_status(&e).into_unprocessed())
-            }
-            Err(e) => Err(send_error_status(&e)),
-        }
+        self.answer(send_on(conn, sender, head, body, false)?).await
     }
 
     /// Drops the cached connection if it is `dead`.
@@ -699,19 +674,21 @@ struct Sent {
     copy: Option<Box<(http::Request<()>, Outgoing)>>,
 }
 
-/// Queues a request on a ready sender of `conn`.
+/// Queues a request on a ready sender of `conn`, keeping a copy to send it again with if
+/// `resendable` and the body is complete.
 fn send_on(
     conn: Arc<H2Conn>,
     sender: H2Sender,
     head: http::Request<()>,
     body: Outgoing,
+    resendable: bool,
 ) -> Result<Sent, Status> {
     let copy = match &body {
-        Outgoing::Complete(data, trailers) => Some(Box::new((
+        Outgoing::Complete(data, trailers) if resendable => Some(Box::new((
             copy_head(&head),
             Outgoing::Complete(data.clone(), trailers.clone()),
         ))),
-        Outgoing::Stream(_) => None,
+        _ => None,
     };
     let written = conn.writes.load(Ordering::Relaxed);
     let (response, guard) = start_request(sender, head, body)?;
