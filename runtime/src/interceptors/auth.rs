@@ -1388,7 +1388,6 @@ mod tests {
             method,
             headers: map,
             extensions: Extensions::new(),
-            peer: None,
             connection: None,
             identity: None,
             deadline: None,

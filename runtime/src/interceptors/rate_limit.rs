@@ -4,7 +4,7 @@
 //! and a `retry-after` header (whole seconds).
 //!
 //! The key of a call ([`RateKey`]) is, in order:
-//! 1. the authenticated [`Identity`]'s principal, when an auth interceptor ran first (add
+//! 1. the authenticated [`Identity`](super::auth::Identity)'s principal, when an auth interceptor ran first (add
 //!    the [`Authenticator`](super::auth::Authenticator) before the rate limiter);
 //! 2. the runtime id header (`connect-plugin-runtime-id` by default), when present — meant
 //!    for callers the server already trusts, such as the host's router forwarding calls for
@@ -301,7 +301,7 @@ where
                 return RateKey::RuntimeId(id.as_bytes().into());
             }
         }
-        match &call.peer {
+        match call.peer() {
             Some(PeerAddr::Tcp(addr)) => ip_key(addr.ip()),
             _ => RateKey::Local,
         }
@@ -437,8 +437,7 @@ mod tests {
             method: M,
             headers,
             extensions,
-            peer,
-            connection: None,
+            connection: peer.map(|p| std::sync::Arc::new(crate::transport::Connection::new(p))),
             identity: identity.map(crate::interceptors::auth::Identity::new),
             deadline: None,
             protocol: Protocol::Connect,

@@ -74,16 +74,14 @@ pub struct ServerCall {
     pub method: MethodDescriptor,
     /// Request headers.
     pub headers: HeaderMap,
-    /// Extensions: whatever interceptors add. The peer's address, a mutual-TLS client's
-    /// verified certificates and the authenticated identity travel in their own fields (and
-    /// [`ServerCall::peer_certificates`]); handlers find them in the request's extensions
-    /// too ([`Request::peer_addr`], `request.extensions()`), without an allocation for calls
+    /// Extensions: whatever interceptors add. The peer's address and a mutual-TLS
+    /// client's verified certificates come with the connection ([`ServerCall::peer`],
+    /// [`ServerCall::peer_certificates`]), the authenticated identity in its own field;
+    /// handlers find all three in the request's extensions too ([`Request::peer_addr`], `request.extensions()`), without an allocation for calls
     /// that never look.
     ///
     /// [`Request::peer_addr`]: super::Request::peer_addr
     pub extensions: Extensions,
-    /// Where the call came from (`None` for calls not received by a server).
-    pub peer: Option<PeerAddr>,
     /// The connection the call came over, with the state its calls share (`None` for calls
     /// not received by this crate's server).
     pub connection: Option<std::sync::Arc<crate::transport::Connection>>,
@@ -102,6 +100,15 @@ pub struct ServerCall {
 }
 
 impl ServerCall {
+    /// Where the call came from: its connection's peer, else one an interceptor or another
+    /// server put into the extensions (`None` for calls not received by a server).
+    pub fn peer(&self) -> Option<&PeerAddr> {
+        self.connection
+            .as_deref()
+            .map(|c| c.peer())
+            .or_else(|| self.extensions.get())
+    }
+
     /// A mutual-TLS client's verified certificate chain: the connection's, else one an
     /// interceptor put into the extensions.
     pub fn peer_certificates(&self) -> Option<&super::message::PeerCertificates> {

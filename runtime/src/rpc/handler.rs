@@ -26,11 +26,7 @@ fn single<Req: Message>(call: ServerCall) -> Result<Request<Req>, Status> {
     Ok(Request::from_server_parts(
         call.headers,
         call.extensions,
-        call.peer,
-        call.connection
-            .as_deref()
-            .and_then(|c| c.certificates())
-            .cloned(),
+        call.connection,
         call.identity,
         message,
         call.deadline,
@@ -47,11 +43,7 @@ fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
     Ok(Request::from_server_parts(
         call.headers,
         call.extensions,
-        call.peer,
-        call.connection
-            .as_deref()
-            .and_then(|c| c.certificates())
-            .cloned(),
+        call.connection,
         call.identity,
         raw,
         call.deadline,

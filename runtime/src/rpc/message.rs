@@ -1,11 +1,13 @@
 //! Requests and responses with their metadata.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{Extensions, HeaderMap};
 
 use crate::interceptors::auth::Identity;
 use crate::protocol::Protocol;
+use crate::transport::Connection;
 
 pub use crate::transport::body::{PeerAddr, PeerCertificates};
 
@@ -32,7 +34,7 @@ impl RequestParts {
     fn new() -> Self {
         RequestParts {
             metadata: HeaderMap::new(),
-            extensions: RequestExtensions::new(Extensions::new(), None, None, None),
+            extensions: RequestExtensions::new(Extensions::new(), None, None),
             timeout: None,
             deadline: None,
             protocol: None,
@@ -57,42 +59,52 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Request<T> {
     }
 }
 
-/// A request's extensions. On the server they hold the peer's [`PeerAddr`] and, on an
-/// authenticated call, its [`Identity`]; both are kept aside and added to the map only when
+/// A request's extensions. On the server they hold the peer's [`PeerAddr`], a mutual-TLS
+/// client's [`PeerCertificates`] (both from the call's [`Connection`]) and, on an
+/// authenticated call, its [`Identity`]; they are kept aside and added to the map only when
 /// the map is looked at, because inserting into `http::Extensions` costs three allocations,
 /// on every call, that most calls never use. Whatever the caller sees is the same as if they
 /// had been inserted from the start.
 struct RequestExtensions {
-    /// The map, without `peer`, `certs` and `identity`.
+    /// The map, without the pending entries.
     base: Extensions,
-    /// Logically part of the map (replacing any `PeerAddr` in `base`).
-    peer: Option<PeerAddr>,
-    /// Logically part of the map (replacing any `PeerCertificates` in `base`).
-    certs: Option<PeerCertificates>,
+    /// Its peer and certificates are logically part of the map (replacing any in `base`).
+    connection: Option<Arc<Connection>>,
     /// Logically part of the map (replacing any `Identity` in `base`).
     identity: Option<Identity>,
-    /// `base` with `peer` and `identity`, built on the first shared look.
+    /// `base` with the pending entries, built on the first shared look.
     merged: std::sync::OnceLock<Extensions>,
 }
 
 impl RequestExtensions {
     fn new(
         base: Extensions,
-        peer: Option<PeerAddr>,
-        certs: Option<PeerCertificates>,
+        connection: Option<Arc<Connection>>,
         identity: Option<Identity>,
     ) -> Self {
         RequestExtensions {
             base,
-            peer,
-            certs,
+            connection,
             identity,
             merged: std::sync::OnceLock::new(),
         }
     }
 
     fn pending(&self) -> bool {
-        self.peer.is_some() || self.certs.is_some() || self.identity.is_some()
+        self.connection.is_some() || self.identity.is_some()
+    }
+
+    /// Inserts the pending entries into `map`.
+    fn insert_pending(&self, map: &mut Extensions) {
+        if let Some(conn) = &self.connection {
+            map.insert(conn.peer().clone());
+            if let Some(certs) = conn.certificates() {
+                map.insert(certs.clone());
+            }
+        }
+        if let Some(identity) = &self.identity {
+            map.insert(identity.clone());
+        }
     }
 
     fn get(&self) -> &Extensions {
@@ -101,15 +113,7 @@ impl RequestExtensions {
         }
         self.merged.get_or_init(|| {
             let mut merged = self.base.clone();
-            if let Some(peer) = &self.peer {
-                merged.insert(peer.clone());
-            }
-            if let Some(certs) = &self.certs {
-                merged.insert(certs.clone());
-            }
-            if let Some(identity) = &self.identity {
-                merged.insert(identity.clone());
-            }
+            self.insert_pending(&mut merged);
             merged
         })
     }
@@ -122,19 +126,12 @@ impl RequestExtensions {
         match self.merged.take() {
             Some(merged) => self.base = merged,
             None => {
-                if let Some(peer) = self.peer.clone() {
-                    self.base.insert(peer);
-                }
-                if let Some(certs) = self.certs.clone() {
-                    self.base.insert(certs);
-                }
-                if let Some(identity) = self.identity.clone() {
-                    self.base.insert(identity);
-                }
+                let mut base = std::mem::take(&mut self.base);
+                self.insert_pending(&mut base);
+                self.base = base;
             }
         }
-        self.peer = None;
-        self.certs = None;
+        self.connection = None;
         self.identity = None;
     }
 
@@ -149,8 +146,8 @@ impl RequestExtensions {
     }
 
     fn peer_addr(&self) -> Option<&PeerAddr> {
-        match &self.peer {
-            Some(peer) => Some(peer),
+        match &self.connection {
+            Some(conn) => Some(conn.peer()),
             None => self.base.get::<PeerAddr>(),
         }
     }
@@ -276,14 +273,12 @@ impl<T> Request<T> {
         self.parts.as_ref().and_then(|p| p.extensions.identity())
     }
 
-    /// A request as a server received it; `peer`, `certs` and `identity`, when given, count
-    /// as part of `extensions`.
-    #[allow(clippy::too_many_arguments)]
+    /// A request as a server received it over `connection`; the connection's peer and
+    /// certificates and `identity`, when given, count as part of `extensions`.
     pub(crate) fn from_server_parts(
         metadata: HeaderMap,
         extensions: Extensions,
-        peer: Option<PeerAddr>,
-        certs: Option<PeerCertificates>,
+        connection: Option<Arc<Connection>>,
         identity: Option<Identity>,
         message: T,
         deadline: Option<Instant>,
@@ -293,7 +288,7 @@ impl<T> Request<T> {
             message,
             parts: Some(Box::new(RequestParts {
                 metadata,
-                extensions: RequestExtensions::new(extensions, peer, certs, identity),
+                extensions: RequestExtensions::new(extensions, connection, identity),
                 timeout: None,
                 deadline,
                 protocol: Some(protocol),
@@ -424,8 +419,9 @@ mod tests {
         let req = Request::from_server_parts(
             HeaderMap::new(),
             base,
-            Some(tcp()),
-            Some(certs.clone()),
+            Some(Arc::new(
+                Connection::new(tcp()).with_certificates(Some(certs.clone())),
+            )),
             Some(alice.clone()),
             (),
             None,
@@ -449,8 +445,7 @@ mod tests {
             let mut req = Request::from_server_parts(
                 HeaderMap::new(),
                 Extensions::new(),
-                Some(tcp()),
-                None,
+                Some(Arc::new(Connection::new(tcp()))),
                 Some(Identity::new("bob")),
                 (),
                 None,

@@ -282,7 +282,6 @@ impl Inner {
                 method,
                 headers,
                 extensions,
-                peer: conn.as_ref().map(|c| c.peer().clone()),
                 connection: conn,
                 identity: None,
                 deadline,
@@ -619,7 +618,7 @@ mod tests {
             call: crate::rpc::ServerCall,
             next: ServerNext<'a>,
         ) -> futures_util::future::BoxFuture<'a, Result<CallOutput, Status>> {
-            let peer = call.peer.clone();
+            let peer = call.peer().cloned();
             self.0.lock().unwrap().push(("interceptor", peer));
             next.run(call)
         }
