@@ -325,6 +325,16 @@ impl Permit<'_> {
         self.done = true;
         self.breaker.record(self.trial, Some(success));
     }
+
+    /// Reports the call's result: an error counts as a failure only if it is one of the
+    /// breaker's failure codes (the others are answers).
+    pub fn record_result<T>(self, result: &Result<T, Status>) {
+        let success = match result {
+            Ok(_) => true,
+            Err(e) => !self.breaker.is_failure(e),
+        };
+        self.record(success);
+    }
 }
 
 impl Drop for Permit<'_> {
@@ -350,10 +360,7 @@ impl Interceptor for CircuitBreaker {
         let call = next.run(call);
         Box::pin(async move {
             let result = call.await;
-            permit.record(match &result {
-                Ok(_) => true,
-                Err(e) => !self.is_failure(e),
-            });
+            permit.record_result(&result);
             result
         })
     }

@@ -150,10 +150,7 @@ impl Interceptor for BreakerRetry {
                 Some(attempts) => attempts.finish(first, next).await,
                 None => first.await,
             };
-            permit.record(match &result {
-                Ok(_) => true,
-                Err(e) => !self.breaker.is_failure(e),
-            });
+            permit.record_result(&result);
             result
         })
     }
