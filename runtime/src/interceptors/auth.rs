@@ -271,16 +271,33 @@ fn provider_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// How many verified secrets a connection remembers (the latest replace the oldest): one
-/// per provider for a client that sends one credential, a few for a proxy that forwards
-/// several principals' calls over one connection.
+/// How many verified secrets (or certificate chains) a connection remembers: one per
+/// provider for a client that sends one credential, a few for a proxy that forwards several
+/// principals' calls over one connection.
 const REMEMBERED_SECRETS: usize = 4;
 
-/// Secrets verified on a connection: provider, secret, identity.
-#[derive(Clone, Default)]
-struct VerifiedSecrets(Vec<(u64, Box<[u8]>, Identity)>);
+/// What providers verified on a connection: provider, what was verified (a secret, a
+/// certificate chain), the identity it stands for. At most [`REMEMBERED_SECRETS`]; the
+/// latest replace the oldest.
+#[derive(Clone)]
+struct Verified<K>(Vec<(u64, K, Identity)>);
 
-impl VerifiedSecrets {
+impl<K> Default for Verified<K> {
+    fn default() -> Self {
+        Verified(Vec::new())
+    }
+}
+
+impl<K> Verified<K> {
+    fn remember(&mut self, provider: u64, key: K, identity: Identity) {
+        if self.0.len() >= REMEMBERED_SECRETS {
+            self.0.remove(0);
+        }
+        self.0.push((provider, key, identity));
+    }
+}
+
+impl Verified<Box<[u8]>> {
     /// The identity of `presented` if `provider` verified it on this connection. Every
     /// remembered secret is compared (which one matches does not change the time).
     fn find(&self, provider: u64, presented: &[u8]) -> Option<Identity> {
@@ -292,19 +309,17 @@ impl VerifiedSecrets {
         }
         found
     }
-
-    fn remember(&mut self, provider: u64, secret: &[u8], identity: Identity) {
-        if self.0.len() >= REMEMBERED_SECRETS {
-            self.0.remove(0);
-        }
-        self.0.push((provider, secret.into(), identity));
-    }
 }
 
-/// Identities mutual-TLS providers made of a connection's certificates: provider,
-/// certificates, identity.
-#[derive(Clone, Default)]
-struct VerifiedPeers(Vec<(u64, PeerCertificates, Identity)>);
+impl Verified<PeerCertificates> {
+    /// The identity `provider` made of this very chain on this connection.
+    fn find(&self, provider: u64, certs: &PeerCertificates) -> Option<Identity> {
+        self.0
+            .iter()
+            .find(|(p, c, _)| *p == provider && c.same_chain(certs))
+            .map(|(_, _, id)| id.clone())
+    }
+}
 
 /// A set of valid secrets (bearer tokens or API keys), each standing for an [`Identity`].
 /// Only keyed digests of the secrets are kept.
@@ -396,7 +411,7 @@ impl Credentials {
         if let Some(conn) = conn {
             let known = conn.with_state(|state| {
                 state
-                    .get::<VerifiedSecrets>()
+                    .get::<Verified<Box<[u8]>>>()
                     .and_then(|v| v.find(self.id, presented))
             });
             if known.is_some() {
@@ -406,11 +421,9 @@ impl Credentials {
         let identity = self.verify(presented)?.clone();
         if let Some(conn) = conn {
             conn.with_state(|state| {
-                state.get_or_insert_default::<VerifiedSecrets>().remember(
-                    self.id,
-                    presented,
-                    identity.clone(),
-                );
+                state
+                    .get_or_insert_default::<Verified<Box<[u8]>>>()
+                    .remember(self.id, presented.into(), identity.clone());
             });
         }
         Some(identity)
@@ -955,11 +968,9 @@ impl AuthProvider for MtlsAuth {
         let conn = call.connection.as_deref();
         let known = conn.and_then(|conn| {
             conn.with_state(|state| {
-                state.get::<VerifiedPeers>().and_then(|v| {
-                    v.0.iter()
-                        .find(|(p, c, _)| *p == self.id && c.same_chain(certs))
-                        .map(|(_, _, id)| id.clone())
-                })
+                state
+                    .get::<Verified<PeerCertificates>>()
+                    .and_then(|v| v.find(self.id, certs))
             })
         });
         if let Some(id) = known {
@@ -969,11 +980,9 @@ impl AuthProvider for MtlsAuth {
             Ok(id) => {
                 if let Some(conn) = conn {
                     conn.with_state(|state| {
-                        let peers = state.get_or_insert_default::<VerifiedPeers>();
-                        if peers.0.len() >= REMEMBERED_SECRETS {
-                            peers.0.remove(0);
-                        }
-                        peers.0.push((self.id, certs.clone(), id.clone()));
+                        state
+                            .get_or_insert_default::<Verified<PeerCertificates>>()
+                            .remember(self.id, certs.clone(), id.clone());
                     });
                 }
                 Authentication::Verified(id)
@@ -1405,8 +1414,9 @@ mod tests {
             call.connection = Some(c.clone());
             call
         };
-        let remembered =
-            |c: &Connection| c.with_state(|s| s.get::<VerifiedSecrets>().map_or(0, |v| v.0.len()));
+        let remembered = |c: &Connection| {
+            c.with_state(|s| s.get::<Verified<Box<[u8]>>>().map_or(0, |v| v.0.len()))
+        };
         let alice = BearerAuth::server(Credentials::new().with("t-alice", Identity::new("alice")));
         let other = BearerAuth::server(Credentials::new().with("t-bob", Identity::new("bob")));
 
