@@ -16,9 +16,12 @@
 //!   check on the server. A `@task` suffix makes the client call from a spawned task.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use crate::{Args, Res};
+use crate::client::Sizing;
+use crate::plugin_host::{Flavor, Link};
+use crate::plugin_run;
+use crate::run::{self, median};
+use crate::{Args, Peer, Res};
 
 /// One measured run: p50 and mean latency, µs.
 #[derive(Clone, Copy)]
@@ -40,79 +43,40 @@ fn reading(v: &serde_json::Value) -> Res<Reading> {
     })
 }
 
-fn json_of(mut cmd: Command, what: &str) -> Res<serde_json::Value> {
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::inherit()).output()?;
-    if !out.status.success() {
-        return Err(format!("{what} failed ({})", out.status).into());
-    }
-    Ok(serde_json::from_str(String::from_utf8(out.stdout)?.trim())?)
-}
-
 /// The plugin host's seq test, with or without its dispensed client's interceptors.
 fn dispensed(exe: &Path, chain: bool, calls: usize, warmup: usize) -> Res<Reading> {
-    let mut cmd = Command::new(exe);
-    cmd.args(["plugin-host", "--link", "unix", "--flavor", "current"])
-        .args(["--test", "seq"])
-        .arg(format!("--calls={calls}"))
-        .arg(format!("--warmup={warmup}"));
+    let mut extra = vec![format!("--calls={calls}"), format!("--warmup={warmup}")];
     if !chain {
-        cmd.arg("--no-interceptors");
+        extra.push("--no-interceptors".to_owned());
     }
-    reading(&json_of(cmd, "plugin-host")?)
+    reading(&plugin_run::host(
+        exe,
+        Link::Unix,
+        Flavor::Current,
+        "seq",
+        &extra,
+    )?)
 }
 
 /// The `run` workload's seq test against `peer`, with `BENCH_CHAIN=parts` for both
 /// processes.
 fn peer_seq(
     exe: &Path,
-    peer: &str,
+    peer: Peer,
     parts: &str,
     in_task: bool,
     calls: usize,
     warmup: usize,
 ) -> Res<Reading> {
-    let mut server = Command::new(exe)
-        .args(["server", "--peer", peer, "--exit-on-eof"])
-        .env("BENCH_CHAIN", parts)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let result = (|| {
-        let stdout = server.stdout.take().ok_or("no server stdout")?;
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .ok_or_else(|| format!("the server said {line:?}"))?
-            .to_string();
-        let mut cmd = Command::new(exe);
-        cmd.args(["client", "--peer", peer, "--addr", &addr, "--test", "seq"])
-            .arg(format!("--seq-calls={calls}"))
-            .arg(format!("--seq-warmup={warmup}"))
-            .env("BENCH_CHAIN", parts);
-        if in_task {
-            cmd.arg("--in-task");
-        }
-        reading(&json_of(cmd, "client")?)
-    })();
-    let _ = server.kill();
-    let _ = server.wait();
-    result
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    let env = [("BENCH_CHAIN", parts)];
+    let (_server, addr) = run::start_server(exe, peer, &env)?;
+    let sz = Sizing {
+        seq_warmup: warmup,
+        seq_calls: calls,
+        ..Sizing::quick()
+    };
+    let extra: &[&str] = if in_task { &["--in-task"] } else { &[] };
+    reading(&run::run_client(exe, peer, &addr, "seq", &sz, extra, &env)?)
 }
 
 /// Runs `pairs` plain/chain pairs of `measure(chain)` in alternating order.
@@ -202,9 +166,9 @@ pub fn main(args: &Args) -> Res<()> {
             };
             pairs(n, &label, |c| {
                 let peer = if c {
-                    "connect-plugin-chain"
+                    Peer::ConnectPluginChain
                 } else {
-                    "connect-plugin"
+                    Peer::ConnectPlugin
                 };
                 peer_seq(&exe, peer, parts, in_task, calls, warmup)
             })?

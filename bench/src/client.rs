@@ -24,18 +24,23 @@ pub struct Sizing {
 }
 
 impl Sizing {
+    /// The `--quick` smoke workload.
+    pub fn quick() -> Sizing {
+        Sizing {
+            seq_warmup: 200,
+            seq_calls: 2_000,
+            conc: 64,
+            conc_warmup_secs: 0.25,
+            conc_secs: 1.0,
+            stream_warmup: 2,
+            streams: 20,
+        }
+    }
+
     /// The full workload, or the `--quick` smoke workload; any count can be overridden.
     pub fn from_args(a: &Args, quick: bool) -> Res<Sizing> {
         let d = if quick {
-            Sizing {
-                seq_warmup: 200,
-                seq_calls: 2_000,
-                conc: 64,
-                conc_warmup_secs: 0.25,
-                conc_secs: 1.0,
-                stream_warmup: 2,
-                streams: 20,
-            }
+            Sizing::quick()
         } else {
             Sizing {
                 seq_warmup: 2_000,

@@ -353,7 +353,8 @@ pub fn main(args: &Args) -> Res<()> {
 }
 
 /// Runs `plugin-host` and parses its JSON line.
-fn host(
+/// One `plugin-host` measurement (`extra` options added); its JSON line.
+pub(crate) fn host(
     exe: &Path,
     link: Link,
     flavor: Flavor,

@@ -77,7 +77,7 @@ const METRICS: &[Metric] = &[
 ];
 
 /// Kills and reaps the server child when dropped (its CPU time then counts as ours).
-struct ServerChild(Child);
+pub(crate) struct ServerChild(Child);
 
 impl Drop for ServerChild {
     fn drop(&mut self) {
@@ -86,9 +86,15 @@ impl Drop for ServerChild {
     }
 }
 
-fn start_server(exe: &Path, peer: Peer) -> Res<(ServerChild, String)> {
+/// Starts `peer`'s server with `env` set; the guard kills it.
+pub(crate) fn start_server(
+    exe: &Path,
+    peer: Peer,
+    env: &[(&str, &str)],
+) -> Res<(ServerChild, String)> {
     let mut child = Command::new(exe)
         .args(["server", "--peer", peer.server().name(), "--exit-on-eof"])
+        .envs(env.iter().copied())
         .stdin(Stdio::piped()) // closes when we exit, and the server follows
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -105,12 +111,16 @@ fn start_server(exe: &Path, peer: Peer) -> Res<(ServerChild, String)> {
     Ok((guard, addr))
 }
 
-fn run_client(
+/// Runs one `test` of `peer`'s client against `addr`, with `extra` options and `env` set;
+/// its JSON line.
+pub(crate) fn run_client(
     exe: &Path,
     peer: Peer,
     addr: &str,
     test: &str,
     sz: &Sizing,
+    extra: &[&str],
+    env: &[(&str, &str)],
 ) -> Res<serde_json::Value> {
     let out = Command::new(exe)
         .args([
@@ -123,6 +133,8 @@ fn run_client(
             test,
         ])
         .args(sz.to_args())
+        .args(extra)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()?;
@@ -139,12 +151,12 @@ fn num(v: &serde_json::Value, k: &str) -> f64 {
 
 /// One peer run, without the quiet-machine wait and retries.
 fn measure(exe: &Path, peer: Peer, round: usize, sz: &Sizing) -> Res<Run> {
-    let (server, addr) = start_server(exe, peer)?;
+    let (server, addr) = start_server(exe, peer, &[])?;
     let pid = server.0.id();
-    let seq = run_client(exe, peer, &addr, "seq", sz)?;
-    let conc = run_client(exe, peer, &addr, "conc64", sz)?;
+    let seq = run_client(exe, peer, &addr, "seq", sz, &[], &[])?;
+    let conc = run_client(exe, peer, &addr, "conc64", sz, &[], &[])?;
     let hwm_kib = sys::proc_status_kib(pid, "VmHWM").ok_or("no VmHWM")?;
-    let stream = run_client(exe, peer, &addr, "stream", sz)?;
+    let stream = run_client(exe, peer, &addr, "stream", sz, &[], &[])?;
     drop(server);
     Ok(Run {
         round,
