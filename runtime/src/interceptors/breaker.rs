@@ -374,6 +374,17 @@ mod tests {
         CircuitBreaker::new("test", config)
     }
 
+    /// Opens at half of the last ten calls failing (and not on failures in a row).
+    fn rate_breaker() -> CircuitBreaker {
+        breaker(BreakerConfig {
+            consecutive_failures: 100,
+            failure_rate: 0.5,
+            window: 10,
+            min_calls: 10,
+            ..Default::default()
+        })
+    }
+
     fn fail(b: &CircuitBreaker) {
         b.admit().expect("admitted").record(false);
     }
@@ -418,13 +429,7 @@ mod tests {
 
     #[test]
     fn opens_on_the_failure_rate_over_the_window() {
-        let b = breaker(BreakerConfig {
-            consecutive_failures: 100,
-            failure_rate: 0.5,
-            window: 10,
-            min_calls: 10,
-            ..Default::default()
-        });
+        let b = rate_breaker();
         for _ in 0..4 {
             succeed(&b);
             fail(&b);
@@ -470,13 +475,7 @@ mod tests {
     fn a_window_of_successes_still_counts_the_next_failures() {
         // Successes in a full, clean window skip the lock; failures after them must still
         // fill the window and open the breaker at the rate.
-        let b = breaker(BreakerConfig {
-            consecutive_failures: 100,
-            failure_rate: 0.5,
-            window: 10,
-            min_calls: 10,
-            ..Default::default()
-        });
+        let b = rate_breaker();
         for round in 0..2 {
             for _ in 0..25 {
                 succeed(&b);
