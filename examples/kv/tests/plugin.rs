@@ -651,6 +651,68 @@ async fn in_memory_mode_speaks_the_full_protocol() {
     assert_eq!(status.code(), Code::InvalidArgument);
 }
 
+/// How many calls a connection has carried, kept in the connection's own state.
+#[derive(Default, Clone)]
+struct CallsOnConnection(u32);
+
+/// Records, for each call, the count of calls its connection has carried (`None`: the call
+/// came without its connection).
+struct CountPerConnection(Arc<std::sync::Mutex<Vec<Option<u32>>>>);
+
+impl connect_plugin::rpc::Interceptor for CountPerConnection {
+    fn intercept_server<'a>(
+        &'a self,
+        call: connect_plugin::rpc::ServerCall,
+        next: connect_plugin::rpc::ServerNext<'a>,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<connect_plugin::rpc::CallOutput, connect_plugin::Status>,
+    > {
+        let n = call.connection.as_ref().map(|conn| {
+            conn.with_state(|state| {
+                let calls = state.get_or_insert_default::<CallsOnConnection>();
+                calls.0 += 1;
+                calls.0
+            })
+        });
+        self.0.lock().unwrap().push(n);
+        next.run(call)
+    }
+}
+
+#[tokio::test]
+async fn a_plugins_interceptors_see_the_connection_each_call_came_over() {
+    // What interceptors learn about a connection (a verified token, the identity of an
+    // mTLS peer) lasts for its later calls only if every call carries its connection.
+    use connect_plugin::plugin::{PluginSet, ServeConfig};
+    let set = PluginSet::new()
+        .with::<KvServicePlugin>(Arc::new(kv::KvStore::default()))
+        .unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let plugin = PluginClient::builder(kv::cookie())
+        .in_memory(
+            ServeConfig::new(kv::cookie(), set).interceptor(CountPerConnection(seen.clone())),
+        )
+        .start()
+        .await
+        .unwrap();
+    let kv = plugin.dispense::<KvServicePlugin>().unwrap();
+    let before = seen.lock().unwrap().len();
+    for _ in 0..3 {
+        kv.put(put("k", "v").into()).await.unwrap();
+    }
+    let seen = seen.lock().unwrap()[before..].to_vec();
+    let Some(&Some(first)) = seen.first() else {
+        panic!("a call came without its connection: {seen:?}")
+    };
+    assert_eq!(
+        seen,
+        [Some(first), Some(first + 1), Some(first + 2)],
+        "three calls on one connection share its state"
+    );
+    plugin.kill().await;
+}
+
 #[tokio::test]
 async fn direct_mode_dispenses_the_implementation_itself() {
     use connect_plugin::plugin::PluginSet;

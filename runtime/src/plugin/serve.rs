@@ -303,8 +303,10 @@ struct PluginHttp {
     health: PluginHealth,
 }
 
-impl HttpHandler for PluginHttp {
-    fn call(&self, req: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>> {
+impl PluginHttp {
+    /// The answer to `/healthz` and `/readyz`, which the plugin gives itself; `None` for
+    /// everything else (the router's).
+    fn probe(&self, path: &str) -> Option<http::Response<Body>> {
         let plain = |status: u16, text: &'static str| {
             let mut resp = http::Response::new(Body::full(text));
             *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
@@ -314,19 +316,40 @@ impl HttpHandler for PluginHttp {
             );
             resp
         };
-        match req.uri().path() {
-            "/healthz" => Box::pin(std::future::ready(plain(200, "ok\n"))),
+        match path {
+            "/healthz" => Some(plain(200, "ok\n")),
             "/readyz" => {
                 let ready = PluginHealth::serving(self.health.get().0)
                     == hv1::health_check_response::ServingStatus::Serving;
-                let resp = if ready {
+                Some(if ready {
                     plain(200, "ready\n")
                 } else {
                     plain(503, "not ready\n")
-                };
-                Box::pin(std::future::ready(resp))
+                })
             }
-            _ => HttpHandler::call(&self.router, req),
+            _ => None,
+        }
+    }
+}
+
+impl HttpHandler for PluginHttp {
+    fn call(&self, req: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>> {
+        match self.probe(req.uri().path()) {
+            Some(resp) => Box::pin(std::future::ready(resp)),
+            None => HttpHandler::call(&self.router, req),
+        }
+    }
+
+    // The router gets the connection itself, so that what interceptors learn about a
+    // connection (a verified token, an mTLS identity) is kept for its later calls.
+    fn call_from(
+        &self,
+        req: http::Request<Body>,
+        conn: &Arc<crate::transport::Connection>,
+    ) -> BoxFuture<'static, http::Response<Body>> {
+        match self.probe(req.uri().path()) {
+            Some(resp) => Box::pin(std::future::ready(resp)),
+            None => HttpHandler::call_from(&self.router, req, conn),
         }
     }
 }
