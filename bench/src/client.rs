@@ -102,6 +102,15 @@ pub fn main(args: &Args) -> Res<()> {
         return Err("this benchmark only talks to loopback addresses".into());
     }
     let test = args.req("test")?.to_string();
+    // `--test seq-ab`: `--addr` serves `connect-plugin`, `--addr-b` `connect-plugin-chain`;
+    // calls to the two alternate (see `ab`).
+    let addr_b: Option<std::net::SocketAddr> = match args.get("addr-b") {
+        Some(a) => Some(a.parse()?),
+        None => None,
+    };
+    if addr_b.is_some_and(|a| !a.ip().is_loopback()) {
+        return Err("this benchmark only talks to loopback addresses".into());
+    }
     let sz = Sizing::from_args(args, args.flag("quick"))?;
     // A hung peer must not hang the orchestrator.
     let limit = Duration::from_secs(args.num("time-limit-secs", 300)?);
@@ -110,10 +119,14 @@ pub fn main(args: &Args) -> Res<()> {
     // `block_on` on the main thread, to tell costs of the client from costs of crossing
     // threads on every call.
     let in_task = args.flag("in-task");
-    let out = runtime()?.block_on(async move {
+    let line = runtime()?.block_on(async move {
         let work = async move {
             let t = t.as_str();
-            match peer {
+            if t == "seq-ab" {
+                let b = addr_b.ok_or("--test seq-ab needs --addr-b")?;
+                return seq_ab(addr, b, &sz).await;
+            }
+            let out = match peer {
                 Peer::Hyper => run_test(HyperCaller::connect(addr).await?, t, &sz).await,
                 Peer::Tonic => run_test(TonicCaller::connect(addr).await?, t, &sz).await,
                 Peer::ConnectPlugin => {
@@ -132,7 +145,14 @@ pub fn main(args: &Args) -> Res<()> {
                     run_test(CpCaller(chain()?.apply(&client)), t, &sz).await
                 }
                 Peer::ReqwestConnect => run_test(ReqwestCaller::new(addr)?, t, &sz).await,
-            }
+            }?;
+            Res::Ok(serde_json::json!({
+                "count": out.count,
+                "secs": out.secs,
+                "rate": out.count as f64 / out.secs,
+                "p50_us": percentile_us(&out.lat_ns, 50.0),
+                "p99_us": percentile_us(&out.lat_ns, 99.0),
+            }))
         };
         let done = if in_task {
             match tokio::time::timeout(limit, tokio::spawn(work)).await {
@@ -144,17 +164,36 @@ pub fn main(args: &Args) -> Res<()> {
         };
         done.unwrap_or_else(|| Err(format!("the test did not finish within {limit:?}").into()))
     })?;
-    let line = serde_json::json!({
-        "peer": peer.name(),
-        "test": test,
-        "count": out.count,
-        "secs": out.secs,
-        "rate": out.count as f64 / out.secs,
-        "p50_us": percentile_us(&out.lat_ns, 50.0),
-        "p99_us": percentile_us(&out.lat_ns, 99.0),
-    });
+    let mut line = line;
+    line["peer"] = peer.name().into();
+    line["test"] = test.into();
     println!("{line}");
     Ok(())
+}
+
+/// `seq-ab`: sequential calls alternating between a plain client of `plain` and a client
+/// with the `BENCH_CHAIN` chain of `chained` (see [`crate::ab`]).
+async fn seq_ab(
+    plain: std::net::SocketAddr,
+    chained: std::net::SocketAddr,
+    sz: &Sizing,
+) -> Res<serde_json::Value> {
+    let a = CpCaller::new(plain, connect_plugin::Protocol::Connect)?;
+    let CpCaller(client) = CpCaller::new(chained, connect_plugin::Protocol::Connect)?;
+    let b = CpCaller(chain()?.apply(&client));
+    crate::ab::interleave(
+        sz.seq_warmup,
+        sz.seq_calls,
+        || {
+            let mut a = a.clone();
+            async move { a.unary().await }
+        },
+        || {
+            let mut b = b.clone();
+            async move { b.unary().await }
+        },
+    )
+    .await
 }
 
 async fn run_test<C: Caller>(c: C, test: &str, sz: &Sizing) -> Res<Outcome> {

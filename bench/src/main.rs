@@ -30,6 +30,7 @@
 //! (the same server; the client speaks gRPC) and `reqwest-connect` (the same server; a minimal
 //! Connect client on reqwest 0.12, to compare reqwest with the runtime's hyper-based client).
 
+mod ab;
 mod chain_ab;
 mod client;
 mod plugin_host;

@@ -176,6 +176,8 @@ pub struct Plugin {
     pub path: PathBuf,
     /// Without the `PluginClient`'s default interceptors (retry, circuit breaker).
     pub no_interceptors: bool,
+    /// The plugin names its callers from their client certificates (`--mtls-auth`).
+    pub mtls_auth: bool,
 }
 
 /// The plugin binary: `bench-echo-plugin` beside this one.
@@ -204,7 +206,14 @@ pub fn main(args: &Args) -> Res<()> {
     let plugin = Plugin {
         path: plugin_binary()?,
         no_interceptors: args.flag("no-interceptors"),
+        mtls_auth: false,
     };
+    // `--plugin-auth` (with `--test seq-ab` over `tcp-mtls`): the intercepted plugin also
+    // runs `MtlsAuth` on every call.
+    let plugin_auth = args.flag("plugin-auth");
+    if plugin_auth && link != Link::TcpMtls {
+        return Err("--plugin-auth needs --link tcp-mtls (a client certificate)".into());
+    }
     // `--in-task`: measure from a spawned task (on a worker thread under the multi-thread
     // runtime) instead of from `block_on` on the main thread, as `#[tokio::main]` code does.
     let in_task = args.flag("in-task");
@@ -214,7 +223,8 @@ pub fn main(args: &Args) -> Res<()> {
             match t.as_str() {
                 "launch" => launch_test(link, flavor, &plugin).await,
                 "seq" => seq_test(link, flavor, &plugin, warmup, calls).await,
-                other => Err(format!("unknown --test {other:?} (launch|seq)").into()),
+                "seq-ab" => seq_ab_test(link, flavor, &plugin, plugin_auth, warmup, calls).await,
+                other => Err(format!("unknown --test {other:?} (launch|seq|seq-ab)").into()),
             }
         };
         match tokio::time::timeout(limit, work).await {
@@ -255,6 +265,11 @@ async fn start(link: Link, flavor: Flavor, plugin: &Plugin) -> Res<PluginClient>
                 },
             );
             let b = if link == Link::Tcp { b.mtls(false) } else { b };
+            let b = if plugin.mtls_auth {
+                b.arg("--mtls-auth")
+            } else {
+                b
+            };
             if flavor.plugin_current_thread() {
                 b.arg("--current-thread")
             } else {
@@ -443,6 +458,46 @@ async fn seq_test(
         "p50_us": percentile(&lat_us, 50.0),
         "p99_us": percentile(&lat_us, 99.0),
     }))
+}
+
+/// `seq-ab`: two plugins of the same binary over `link`, one dispensed without
+/// interceptors on either side, the other with the default chain (and, with `plugin_auth`,
+/// `MtlsAuth` in the plugin); sequential calls alternate between them (see `ab`).
+async fn seq_ab_test(
+    link: Link,
+    flavor: Flavor,
+    plugin: &Plugin,
+    plugin_auth: bool,
+    warmup: usize,
+    calls: usize,
+) -> Res<serde_json::Value> {
+    if !link.launches() {
+        return Err(format!("seq-ab launches two plugins; {} has none", link.name()).into());
+    }
+    let bare = Plugin {
+        path: plugin.path.clone(),
+        no_interceptors: true,
+        mtls_auth: false,
+    };
+    let full = Plugin {
+        path: plugin.path.clone(),
+        no_interceptors: false,
+        mtls_auth: plugin_auth,
+    };
+    let plain_client = start(link, flavor, &bare).await?;
+    let chain_client = start(link, flavor, &full).await?;
+    let plain = plain_client.dispense::<EchoServicePlugin>()?;
+    let chain = chain_client.dispense::<EchoServicePlugin>()?;
+    let line = crate::ab::interleave(
+        warmup,
+        calls,
+        || call(black_box(&*plain)),
+        || call(black_box(&*chain)),
+    )
+    .await;
+    stop(plain_client).await;
+    stop(chain_client).await;
+    line
 }
 
 /// A minimal Connect unary client on the `h2` crate over a Unix socket: `send_request` and
