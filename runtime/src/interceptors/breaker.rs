@@ -358,11 +358,7 @@ impl Interceptor for CircuitBreaker {
         // Started here, so that the future below holds only the permit and the call's
         // future.
         let call = next.run(call);
-        Box::pin(async move {
-            let result = call.await;
-            permit.record_result(&result);
-            result
-        })
+        Box::pin(super::retry::Guarded::new(call, None, next, Some(permit)))
     }
 }
 

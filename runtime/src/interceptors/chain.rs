@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
+use super::retry::Guarded;
 use super::{CircuitBreaker, Retry, RetryPolicy};
 use crate::protocol::Status;
 use crate::rpc::{Client, ClientCall, ClientNext, ClientOutput, Interceptor};
@@ -145,13 +146,6 @@ impl Interceptor for BreakerRetry {
         };
         let attempts = self.retry.attempts(&call);
         let first = next.run(call);
-        Box::pin(async move {
-            let result = match attempts {
-                Some(attempts) => attempts.finish(first, next).await,
-                None => first.await,
-            };
-            permit.record_result(&result);
-            result
-        })
+        Box::pin(Guarded::new(first, attempts, next, Some(permit)))
     }
 }

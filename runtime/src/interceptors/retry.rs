@@ -263,7 +263,64 @@ impl Retry {
         // attempt; retrying (waits, further attempts) stays out of line, and out of the
         // size of that future, which every call allocates.
         let first = next.run(call);
-        Box::pin(attempts.finish(first, next))
+        Box::pin(Guarded::new(first, Some(attempts), next, None))
+    }
+}
+
+/// A call's future behind the retry and circuit-breaker interceptors: the first attempt,
+/// the attempts after it (if it failed and `attempts` allows another), then the outcome
+/// recorded on the breaker's `permit`. Written out rather than as `async` blocks, one in
+/// another: the response is then moved once instead of at every level of generated state,
+/// on every call.
+pub(super) struct Guarded<'a> {
+    attempt: BoxFuture<'a, Result<ClientOutput, Status>>,
+    /// Until the first attempt ends; `None` for calls not retried.
+    attempts: Option<Attempts>,
+    next: ClientNext<'a>,
+    permit: Option<super::breaker::Permit<'a>>,
+}
+
+impl<'a> Guarded<'a> {
+    /// Waits for `first`, retries within `attempts`, records on `permit`.
+    pub(super) fn new(
+        first: BoxFuture<'a, Result<ClientOutput, Status>>,
+        attempts: Option<Attempts>,
+        next: ClientNext<'a>,
+        permit: Option<super::breaker::Permit<'a>>,
+    ) -> Self {
+        Guarded {
+            attempt: first,
+            attempts,
+            next,
+            permit,
+        }
+    }
+}
+
+impl std::future::Future for Guarded<'_> {
+    type Output = Result<ClientOutput, Status>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            let result = std::task::ready!(this.attempt.as_mut().poll(cx));
+            let result = match (result, this.attempts.take()) {
+                (Ok(out), Some(attempts)) => Ok(attempts.resume_streams(out, this.next)),
+                (Err(failed), Some(attempts)) => {
+                    // Retrying stays out of line (its own future, made only when needed).
+                    this.attempt = Box::pin(attempts.retry(failed, this.next));
+                    continue;
+                }
+                (result, None) => result,
+            };
+            if let Some(permit) = this.permit.take() {
+                permit.record_result(&result);
+            }
+            return std::task::Poll::Ready(result);
+        }
     }
 }
 
@@ -280,18 +337,6 @@ pub(super) struct Attempts {
 }
 
 impl Attempts {
-    /// Waits for the first attempt, `first`, then makes the others it takes.
-    pub(super) async fn finish(
-        self,
-        first: BoxFuture<'_, Result<ClientOutput, Status>>,
-        next: ClientNext<'_>,
-    ) -> Result<ClientOutput, Status> {
-        match first.await {
-            Ok(out) => Ok(self.resume_streams(out, next)),
-            Err(failed) => Box::pin(self.retry(failed, next)).await,
-        }
-    }
-
     /// After the first attempt failed with `failed`: the attempts that follow, as far as
     /// the policy, deadline and budget allow.
     async fn retry(
