@@ -11,6 +11,7 @@
 //! - `dispensed`: the plugin system as a host uses it — two launched echo plugins over Unix
 //!   sockets (`plugin-host --test seq-ab`, `current_thread` host and plugins), one dispensed
 //!   without interceptors, the other with the default chain (circuit breaker, retry);
+//! - `dispensed-tls`: the same over TCP with the launcher's automatic mutual TLS;
 //! - `dispensed-mtls`: the same over TCP with the launcher's automatic mutual TLS, the
 //!   intercepted plugin also naming its caller from the client certificate (`MtlsAuth`):
 //!   auth, breaker and retry as a plugin host gets them;
@@ -154,6 +155,9 @@ pub fn main(args: &Args) -> Res<()> {
             "dispensed" => rounds(n, "dispensed: breaker, retry (Unix socket)", || {
                 dispensed(&exe, Link::Unix, false, calls, warmup)
             })?,
+            "dispensed-tls" => rounds(n, "dispensed: breaker, retry (TCP + mTLS)", || {
+                dispensed(&exe, Link::TcpMtls, false, calls, warmup)
+            })?,
             "dispensed-mtls" => rounds(
                 n,
                 "dispensed: mTLS identity (`MtlsAuth`), breaker, retry (TCP + mTLS)",
@@ -181,5 +185,5 @@ pub fn main(args: &Args) -> Res<()> {
 }
 
 /// What `chain` measures without `--variants`.
-const DEFAULT_VARIANTS: &str = "dispensed;dispensed-mtls;breaker,retry@task;\
+const DEFAULT_VARIANTS: &str = "dispensed;dispensed-tls;dispensed-mtls;breaker,retry@task;\
     auth,breaker,retry@task;apikey,breaker,retry@task;auth,breaker,retry";

@@ -9,7 +9,7 @@
 //! connect-plugin-bench server --peer P                 prints `listening on ADDR`, serves until
 //!                                                      killed (or stdin closes, with
 //!                                                      --exit-on-eof)
-//! connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream
+//! connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream|seq-ab [--addr-b ADDR]
 //!                                                      one measurement, one JSON line on stdout
 //! connect-plugin-bench plugin [--rounds 3] [--quick] [--md ../BENCHMARKS.md] [--json FILE]
 //!                             [--launches 20] [--calls 20000] [--warmup 2000]
@@ -17,12 +17,13 @@
 //!                             [--goplugin RUN.SH | --no-goplugin]
 //!                                                      the plugin system against
 //!                                                      hashicorp/go-plugin
-//! connect-plugin-bench plugin-host --link L --flavor F --test launch|seq
+//! connect-plugin-bench plugin-host --link L --flavor F --test launch|seq|seq-ab
 //!                                                      one plugin measurement, one JSON line
-//! connect-plugin-bench chain  [--pairs 9] [--calls 10000] [--warmup 2000]
-//!                             [--variants dispensed;breaker,retry;auth,breaker,retry]
+//! connect-plugin-bench chain  [--rounds 7] [--calls 10000] [--warmup 2000]
+//!                             [--variants dispensed;dispensed-mtls;auth,breaker,retry@task]
 //!                                                      what the interceptor chain adds:
-//!                                                      medians of paired differences
+//!                                                      plain and intercepted calls
+//!                                                      interleaved in one process
 //! ```
 //!
 //! Peers: `hyper` (raw hyper 1 h2c echo: the floor), `tonic` (tonic 0.14 gRPC), `connect-plugin`
@@ -203,10 +204,10 @@ fn usage() -> ! {
     eprintln!(
         "usage:\n  connect-plugin-bench run [--rounds N] [--quick] [--md FILE] [--json FILE] [--peers a,b]\n  \
          connect-plugin-bench server --peer P\n  \
-         connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream\n  \
+         connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream|seq-ab [--addr-b ADDR]\n  \
          connect-plugin-bench plugin [--rounds N] [--quick] [--md FILE] [--json FILE] [--no-goplugin]\n  \
-         connect-plugin-bench plugin-host --link L --flavor F --test launch|seq\n  \
-         connect-plugin-bench chain [--pairs 9] [--calls 10000] [--variants dispensed;auth,breaker,retry]\n\
+         connect-plugin-bench plugin-host --link L --flavor F --test launch|seq|seq-ab\n  \
+         connect-plugin-bench chain [--rounds 7] [--calls 10000] [--variants dispensed;dispensed-mtls;auth,breaker,retry@task]\n\
          peers: hyper, tonic, connect-plugin, connect-plugin-chain, connect-plugin-grpc, reqwest-connect"
     );
     std::process::exit(2)

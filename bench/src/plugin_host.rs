@@ -180,8 +180,12 @@ pub struct Plugin {
     pub mtls_auth: bool,
 }
 
-/// The plugin binary: `bench-echo-plugin` beside this one.
+/// The plugin binary: `bench-echo-plugin` beside this one, or `BENCH_ECHO_PLUGIN`.
 pub fn plugin_binary() -> Res<PathBuf> {
+    // `BENCH_ECHO_PLUGIN`: another binary (a script running the plugin under valgrind, say).
+    if let Some(path) = std::env::var_os("BENCH_ECHO_PLUGIN") {
+        return Ok(PathBuf::from(path));
+    }
     let path = std::env::current_exe()?.with_file_name("bench-echo-plugin");
     if !path.exists() {
         return Err(format!(
