@@ -963,9 +963,15 @@ impl AuthProvider for MtlsAuth {
         let Some(certs) = call.peer_certificates() else {
             return Authentication::Absent;
         };
-        // A connection's certificates are read once: its later calls find the identity
-        // made of them (the same chain, by pointer) in the connection's state.
+        // A connection's certificates are read once: its later calls find the identity made
+        // of them beside them (the first provider to read them), or in the connection's
+        // state (by the same chain, by pointer: certificates a handler put in the extensions,
+        // or a second provider).
         let conn = call.connection.as_deref();
+        let own = conn.filter(|conn| conn.certificates().is_some());
+        if let Some(id) = own.and_then(|conn| conn.certificate_identity(self.id)) {
+            return Authentication::Verified(id.clone());
+        }
         let known = conn.and_then(|conn| {
             conn.with_state(|state| {
                 state
@@ -978,7 +984,9 @@ impl AuthProvider for MtlsAuth {
         }
         match self.identity_for(certs) {
             Ok(id) => {
-                if let Some(conn) = conn {
+                let kept =
+                    own.is_some_and(|conn| conn.keep_certificate_identity(self.id, id.clone()));
+                if let (Some(conn), false) = (conn, kept) {
                     conn.with_state(|state| {
                         state
                             .get_or_insert_default::<Verified<PeerCertificates>>()
@@ -1735,6 +1743,85 @@ mod tests {
             PeerCertificates::new(vec![CertificateDer::from(vec![0x30, 0x03, 1, 2, 3])]).unwrap();
         let e = MtlsAuth::default().identity_for(&certs).unwrap_err();
         assert_eq!(e.code(), crate::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn an_mtls_identity_is_made_once_per_connection_and_provider() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (der, _) = cert(Some("host"), &[]);
+        let certs = PeerCertificates::new(vec![der]).unwrap();
+        let tls = || {
+            Arc::new(
+                Connection::new(crate::rpc::PeerAddr::Memory)
+                    .with_certificates(Some(certs.clone())),
+            )
+        };
+        // Providers that count how often they read a certificate.
+        let counted = |principal: &'static str| {
+            let reads = Arc::new(AtomicUsize::new(0));
+            let r = reads.clone();
+            let auth = MtlsAuth::default().map(move |info| {
+                r.fetch_add(1, Ordering::Relaxed);
+                Some(Identity::new(format!(
+                    "{principal}:{}",
+                    info.common_name().unwrap_or("")
+                )))
+            });
+            (auth, reads)
+        };
+        let on = |conn: Option<&Arc<Connection>>| {
+            let mut call = call(GET, &[]);
+            call.connection = conn.cloned();
+            call
+        };
+        let principal = |auth: &MtlsAuth, call: &mut ServerCall| match auth.authenticate(call) {
+            Authentication::Verified(id) => id.principal().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        let (first, first_reads) = counted("first");
+        let (second, second_reads) = counted("second");
+
+        // The first provider keeps its identity beside the certificates; the second, finding
+        // that place taken, in the connection's state; each reads the certificate once.
+        let conn = tls();
+        for _ in 0..3 {
+            assert_eq!(principal(&first, &mut on(Some(&conn))), "first:host");
+            assert_eq!(principal(&second, &mut on(Some(&conn))), "second:host");
+        }
+        assert_eq!(first_reads.load(Ordering::Relaxed), 1);
+        assert_eq!(second_reads.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            conn.certificate_identity(first.id).unwrap().principal(),
+            "first:host"
+        );
+        assert!(conn.certificate_identity(second.id).is_none());
+
+        // A fresh connection is read afresh.
+        assert_eq!(principal(&first, &mut on(Some(&tls()))), "first:host");
+        assert_eq!(first_reads.load(Ordering::Relaxed), 2);
+
+        // Certificates that came in the extensions of a connection without its own are
+        // remembered in its state, for that very chain.
+        let plain = Arc::new(Connection::new(crate::rpc::PeerAddr::Memory));
+        for _ in 0..2 {
+            let mut call = on(Some(&plain));
+            call.extensions.insert(certs.clone());
+            assert_eq!(principal(&first, &mut call), "first:host");
+        }
+        assert_eq!(first_reads.load(Ordering::Relaxed), 3);
+        assert!(plain.certificate_identity(first.id).is_none());
+
+        // Without a connection nothing is remembered; without certificates there is nothing.
+        for _ in 0..2 {
+            let mut call = on(None);
+            call.extensions.insert(certs.clone());
+            assert_eq!(principal(&first, &mut call), "first:host");
+        }
+        assert_eq!(first_reads.load(Ordering::Relaxed), 5);
+        assert!(matches!(
+            first.authenticate(&mut on(Some(&plain))),
+            Authentication::Absent
+        ));
     }
 
     #[test]

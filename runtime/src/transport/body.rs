@@ -273,6 +273,9 @@ pub trait HttpHandler: Send + Sync + 'static {
 pub struct Connection {
     peer: PeerAddr,
     certs: Option<PeerCertificates>,
+    /// What the first provider to read `certs` made of them, with its id
+    /// ([`Connection::certificate_identity`]).
+    cert_identity: std::sync::OnceLock<(u64, crate::interceptors::auth::Identity)>,
     state: std::sync::Mutex<http::Extensions>,
 }
 
@@ -290,6 +293,7 @@ impl Connection {
         Connection {
             peer,
             certs: None,
+            cert_identity: std::sync::OnceLock::new(),
             state: std::sync::Mutex::new(http::Extensions::new()),
         }
     }
@@ -309,6 +313,30 @@ impl Connection {
     /// A mutual-TLS client's verified certificate chain.
     pub fn certificates(&self) -> Option<&PeerCertificates> {
         self.certs.as_ref()
+    }
+
+    /// The identity auth provider `provider` made of [`Connection::certificates`], if it was
+    /// the first to keep one. A connection's certificates never change, so neither does
+    /// this; kept beside them, a call finds it without the state's lock and map (on every
+    /// call of an mTLS connection, in memory the call has just read).
+    pub(crate) fn certificate_identity(
+        &self,
+        provider: u64,
+    ) -> Option<&crate::interceptors::auth::Identity> {
+        self.cert_identity
+            .get()
+            .and_then(|(by, identity)| (*by == provider).then_some(identity))
+    }
+
+    /// Keeps `identity` as what `provider` made of the certificates; `false` when another
+    /// provider's is kept already.
+    pub(crate) fn keep_certificate_identity(
+        &self,
+        provider: u64,
+        identity: crate::interceptors::auth::Identity,
+    ) -> bool {
+        self.cert_identity.set((provider, identity)).is_ok()
+            || self.certificate_identity(provider).is_some()
     }
 
     /// Runs `f` on the connection's state (under a lock: keep `f` short).
