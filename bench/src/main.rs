@@ -72,8 +72,8 @@ pub enum Peer {
     ConnectPlugin,
     /// connect-plugin's server; its client speaks gRPC.
     ConnectPluginGrpc,
-    /// connect-plugin with the default interceptor chain: the client adds a bearer token
-    /// and runs the circuit breaker and retry, the server verifies the token.
+    /// connect-plugin with the dispensed clients' default chain (circuit breaker, retry) and a
+    /// bearer token: the client adds the token, the server verifies it.
     ConnectPluginChain,
     /// connect-plugin's server; the client is a minimal Connect client on reqwest 0.12.
     ReqwestConnect,

@@ -524,10 +524,12 @@ fn report(
         let mean = 1e6 / chain[2] - 1e6 / plain[2];
         let conc = 1e6 / chain[3] - 1e6 / plain[3];
         md.push_str(&format!(
-            "\n### The default interceptor chain\n\n`connect-plugin-chain` is `connect-plugin` \
-             with the chain a plugin's dispensed clients get (bearer token, circuit breaker, \
-             retry) and a bearer-token authenticator on the server. Added cost per call, \
-             chain − plain (negative: within noise):\n\n\
+            "\n### The interceptor chain with a bearer token\n\n`connect-plugin-chain` is \
+             `connect-plugin` with the chain a plugin's dispensed clients get (circuit breaker, \
+             retry), a bearer token in front of it, and a bearer-token authenticator on the \
+             server (launched plugins authenticate with mTLS instead: `connect-plugin-bench \
+             chain`). Added cost per call, chain − plain, calling from `block_on` (negative: \
+             within noise):\n\n\
              | reading | added per call | of a plain call |\n|---|---:|---:|\n\
              | seq p50 | {p50:.2} µs | {:.1}% |\n\
              | seq mean (1 / calls/s) | {mean:.2} µs | {:.1}% |\n\
