@@ -252,6 +252,11 @@ pub trait HttpHandler: Send + Sync + 'static {
     /// rpc layer's router hands the connection on to the call instead
     /// ([`ServerCall::connection`](crate::rpc::ServerCall::connection)), which adds the
     /// address to its extensions only when they are looked at.
+    ///
+    /// A handler that passes requests on to a router should pass them on here too, with
+    /// `conn`: through the default the router's calls get no connection, so nothing that
+    /// interceptors remember about a connection (verified credentials, an mTLS identity)
+    /// lasts beyond one call.
     fn call_from(
         &self,
         mut req: http::Request<Body>,
