@@ -1,5 +1,5 @@
 //! Plugins: the [`Plugin`] descriptor that generated code implements for every service, the
-//! [`PluginSet`] a plugin binary serves, the plugin side ([`serve`]: handshake line,
+//! [`PluginSet`] a plugin binary serves, the plugin side ([`serve()`]: handshake line,
 //! handshake, health and control services) and the host side ([`PluginClient`]: launch,
 //! handshake, dispense, shutdown).
 
