@@ -129,6 +129,11 @@ fn msg(text: &str) -> Request<Msg> {
     Request::new(Msg { text: text.into() })
 }
 
+/// A `Get` that is expected to fail: its error.
+async fn failed_get(c: &Client) -> Status {
+    c.unary::<Msg, Msg>(&GET, msg("x")).await.unwrap_err()
+}
+
 #[tokio::test]
 async fn idempotent_calls_are_retried_until_they_succeed() {
     let flaky = Arc::new(Flaky::default());
@@ -143,7 +148,7 @@ async fn idempotent_calls_are_retried_until_they_succeed() {
 
     // More failures than attempts: the last error comes back.
     flaky.failures.store(5, Ordering::SeqCst);
-    let err = c.unary::<Msg, Msg>(&GET, msg("x")).await.unwrap_err();
+    let err = failed_get(&c).await;
     assert_eq!(err.code(), Code::Unavailable);
     assert_eq!(flaky.calls(), 6, "three attempts in all");
 }
@@ -179,13 +184,7 @@ async fn the_breaker_counts_calls_after_their_retries() {
     }
     // A call failing all three attempts is one failure: still closed.
     flaky.failures.store(3, Ordering::SeqCst);
-    assert_eq!(
-        c.unary::<Msg, Msg>(&GET, msg("x"))
-            .await
-            .unwrap_err()
-            .code(),
-        Code::Unavailable
-    );
+    assert_eq!(failed_get(&c).await.code(), Code::Unavailable);
     assert_eq!(flaky.calls(), 15);
     assert_eq!(
         breaker.state(),
@@ -194,15 +193,9 @@ async fn the_breaker_counts_calls_after_their_retries() {
     );
     // A second one opens it, and the next call fails fast without an attempt.
     flaky.failures.store(3, Ordering::SeqCst);
-    assert_eq!(
-        c.unary::<Msg, Msg>(&GET, msg("x"))
-            .await
-            .unwrap_err()
-            .code(),
-        Code::Unavailable
-    );
+    assert_eq!(failed_get(&c).await.code(), Code::Unavailable);
     assert_eq!(breaker.state(), BreakerState::Open);
-    let err = c.unary::<Msg, Msg>(&GET, msg("x")).await.unwrap_err();
+    let err = failed_get(&c).await;
     assert!(err.message().contains("is open"), "{err}");
     assert_eq!(flaky.calls(), 18, "failing fast: no attempt");
 }
@@ -360,16 +353,10 @@ async fn the_breaker_opens_fails_fast_and_recovers() {
         .apply(&client(&url));
     flaky.failures.store(3, Ordering::SeqCst);
     for _ in 0..3 {
-        assert_eq!(
-            c.unary::<Msg, Msg>(&GET, msg("x"))
-                .await
-                .unwrap_err()
-                .code(),
-            Code::Unavailable
-        );
+        assert_eq!(failed_get(&c).await.code(), Code::Unavailable);
     }
     assert_eq!(breaker.state(), BreakerState::Open);
-    let err = c.unary::<Msg, Msg>(&GET, msg("x")).await.unwrap_err();
+    let err = failed_get(&c).await;
     assert_eq!(err.code(), Code::Unavailable);
     assert!(
         err.message().contains("circuit breaker \"svc\" is open"),
