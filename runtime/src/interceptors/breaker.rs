@@ -351,14 +351,7 @@ impl Interceptor for CircuitBreaker {
         call: ClientCall,
         next: ClientNext<'a>,
     ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
-        let permit = match self.admit() {
-            Ok(permit) => permit,
-            Err(open) => return Box::pin(std::future::ready(Err(open))),
-        };
-        // Started here, so that the future below holds only the permit and the call's
-        // future.
-        let call = next.run(call);
-        Box::pin(super::retry::Guarded::new(call, None, next, Some(permit)))
+        super::retry::guard(Some(self), None, call, next)
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use super::retry::Guarded;
+use super::retry::guard;
 use super::{CircuitBreaker, Retry, RetryPolicy};
 use crate::protocol::Status;
 use crate::rpc::{Client, ClientCall, ClientNext, ClientOutput, Interceptor};
@@ -140,12 +140,6 @@ impl Interceptor for BreakerRetry {
         call: ClientCall,
         next: ClientNext<'a>,
     ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
-        let permit = match self.breaker.admit() {
-            Ok(permit) => permit,
-            Err(open) => return Box::pin(std::future::ready(Err(open))),
-        };
-        let attempts = self.retry.attempts(&call);
-        let first = next.run(call);
-        Box::pin(Guarded::new(first, attempts, next, Some(permit)))
+        guard(Some(&self.breaker), Some(&self.retry), call, next)
     }
 }

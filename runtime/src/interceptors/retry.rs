@@ -249,22 +249,37 @@ impl Retry {
             message,
         })
     }
+}
 
-    fn run<'a>(
-        &'a self,
-        call: ClientCall,
-        next: ClientNext<'a>,
-    ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
-        let Some(attempts) = self.attempts(&call) else {
-            // Not retried here: straight on, without a future of this interceptor's own.
-            return next.run(call);
-        };
-        // Started here, so that the future below holds only what follows the first
-        // attempt; retrying (waits, further attempts) stays out of line, and out of the
-        // size of that future, which every call allocates.
-        let first = next.run(call);
-        Box::pin(Guarded::new(first, Some(attempts), next, None))
+/// A call through a circuit breaker and retries, either of them optional (the interceptors
+/// [`CircuitBreaker`](super::CircuitBreaker) and [`Retry`] alone, and both fused by
+/// [`ClientChain`](super::ClientChain)): the breaker admits the call, the attempts run, the
+/// breaker records the outcome.
+pub(super) fn guard<'a>(
+    breaker: Option<&'a super::CircuitBreaker>,
+    retry: Option<&Retry>,
+    call: ClientCall,
+    next: ClientNext<'a>,
+) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+    let permit = match breaker.map(|b| b.admit()).transpose() {
+        Ok(permit) => permit,
+        Err(open) => return Box::pin(std::future::ready(Err(open))),
+    };
+    let attempts = retry.and_then(|r| r.attempts(&call));
+    if permit.is_none() && attempts.is_none() {
+        // Neither recorded nor retried: straight on, without a future of its own.
+        return next.run(call);
     }
+    // Started here, so that the future below holds only what follows the first attempt;
+    // retrying (waits, further attempts) stays out of line, and out of the size of that
+    // future, which every call allocates.
+    let first = next.run(call);
+    Box::pin(Guarded {
+        attempt: first,
+        attempts,
+        next,
+        permit,
+    })
 }
 
 /// A call's future behind the retry and circuit-breaker interceptors: the first attempt,
@@ -272,29 +287,12 @@ impl Retry {
 /// recorded on the breaker's `permit`. Written out rather than as `async` blocks, one in
 /// another: the response is then moved once instead of at every level of generated state,
 /// on every call.
-pub(super) struct Guarded<'a> {
+struct Guarded<'a> {
     attempt: BoxFuture<'a, Result<ClientOutput, Status>>,
     /// Until the first attempt ends; `None` for calls not retried.
     attempts: Option<Attempts>,
     next: ClientNext<'a>,
     permit: Option<super::breaker::Permit<'a>>,
-}
-
-impl<'a> Guarded<'a> {
-    /// Waits for `first`, retries within `attempts`, records on `permit`.
-    pub(super) fn new(
-        first: BoxFuture<'a, Result<ClientOutput, Status>>,
-        attempts: Option<Attempts>,
-        next: ClientNext<'a>,
-        permit: Option<super::breaker::Permit<'a>>,
-    ) -> Self {
-        Guarded {
-            attempt: first,
-            attempts,
-            next,
-            permit,
-        }
-    }
 }
 
 impl std::future::Future for Guarded<'_> {
@@ -445,7 +443,7 @@ impl Interceptor for Retry {
         call: ClientCall,
         next: ClientNext<'a>,
     ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
-        self.run(call, next)
+        guard(None, Some(self), call, next)
     }
 }
 
