@@ -49,11 +49,11 @@ where
     a.sort_unstable();
     b.sort_unstable();
     diff.sort_unstable();
-    let mid = |v: &[u64]| v.get(v.len() / 2).map(|&n| n as f64 / 1e3);
+    let p50 = |v: &[u64]| crate::client::percentile_us(v, 50.0);
     Ok(serde_json::json!({
         "count": calls,
-        "plain_p50_us": mid(&a),
-        "chain_p50_us": mid(&b),
+        "plain_p50_us": p50(&a),
+        "chain_p50_us": p50(&b),
         "plain_mean_us": mean_a,
         "chain_mean_us": mean_b,
         "diff_median_us": diff.get(calls / 2).map(|&n| n as f64 / 1e3),

@@ -86,7 +86,7 @@ struct Outcome {
 }
 
 /// Nearest-rank percentile of sorted latencies, in µs.
-fn percentile_us(sorted_ns: &[u64], p: f64) -> Option<f64> {
+pub(crate) fn percentile_us(sorted_ns: &[u64], p: f64) -> Option<f64> {
     if sorted_ns.is_empty() {
         return None;
     }
