@@ -32,6 +32,26 @@ pub trait Interceptor: Send + Sync + 'static {
     }
 }
 
+/// A shared interceptor is an interceptor: `router.interceptor(limiter.clone())` with an
+/// `Arc<RateLimit>`, or an `Arc<dyn Interceptor>` kept elsewhere, adds the same instance.
+impl<T: Interceptor + ?Sized> Interceptor for Arc<T> {
+    fn intercept_server<'a>(
+        &'a self,
+        call: ServerCall,
+        next: ServerNext<'a>,
+    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+        (**self).intercept_server(call, next)
+    }
+
+    fn intercept_client<'a>(
+        &'a self,
+        call: ClientCall,
+        next: ClientNext<'a>,
+    ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+        (**self).intercept_client(call, next)
+    }
+}
+
 /// The end of a server chain: the method's handler.
 pub trait Handler: Send + Sync + 'static {
     /// Runs the call.
