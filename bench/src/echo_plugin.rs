@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use connect_plugin::Status;
 use connect_plugin::Streaming;
-use connect_plugin::plugin::{MagicCookie, PluginSet, PluginSetError};
+use connect_plugin::plugin::{MagicCookie, PluginSet};
 use connect_plugin::rpc::{Request, Response};
 
 use crate::cp_pb::{EchoRequest, EchoResponse, EchoService, EchoServicePlugin};
@@ -42,7 +42,7 @@ impl EchoService for Echo {
 }
 
 /// The plugin set holding [`Echo`] as the `echo` plugin.
-pub fn plugins() -> Result<PluginSet, PluginSetError> {
+pub fn plugins() -> PluginSet {
     PluginSet::new().with::<EchoServicePlugin>(Arc::new(Echo))
 }
 

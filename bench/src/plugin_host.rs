@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use connect_plugin::interceptors::ClientChain;
 use connect_plugin::plugin::{Network, PluginClient, ServeConfig};
 use connect_plugin::rpc::Request;
 use connect_plugin_bench::cp_pb::{EchoRequest, EchoService, EchoServicePlugin};
@@ -255,7 +256,7 @@ pub fn main(args: &Args) -> Res<()> {
 async fn start(link: Link, flavor: Flavor, plugin: &Plugin) -> Res<PluginClient> {
     let builder = PluginClient::builder(echo_plugin::cookie());
     let builder = if plugin.no_interceptors {
-        builder.no_retry().no_circuit_breaker()
+        builder.chain(ClientChain::new())
     } else {
         builder
     };
@@ -282,9 +283,9 @@ async fn start(link: Link, flavor: Flavor, plugin: &Plugin) -> Res<PluginClient>
         }
         Link::Memory => builder.in_memory(ServeConfig::new(
             echo_plugin::cookie(),
-            echo_plugin::plugins()?,
+            echo_plugin::plugins(),
         )),
-        Link::Direct => builder.direct(echo_plugin::plugins()?),
+        Link::Direct => builder.direct(echo_plugin::plugins()),
         Link::Baseline | Link::AsyncBaseline => {
             return Err("the baselines have no plugin to start".into());
         }

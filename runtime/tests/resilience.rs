@@ -171,7 +171,7 @@ async fn the_breaker_counts_calls_after_their_retries() {
     let budget = Arc::new(RetryBudget::new(1.0, 1000.0));
     let c = ClientChain::new()
         .circuit_breaker(breaker.clone())
-        .retry_with(Retry::with_budget(fast_retries(3), budget))
+        .retry(Retry::with_budget(fast_retries(3), budget))
         .apply(&client(&url));
     // Four calls, each failing twice before it succeeds: eight failed attempts, no failed
     // call.
@@ -296,7 +296,7 @@ async fn a_call_can_turn_retries_off_and_a_spent_budget_stops_them() {
     let budget = Arc::new(RetryBudget::new(0.0, 0.0));
     while budget.try_withdraw() {}
     let broke = ClientChain::new()
-        .retry_with(Retry::with_budget(fast_retries(5), budget))
+        .retry(Retry::with_budget(fast_retries(5), budget))
         .apply(&client(&url));
     flaky.failures.store(1, Ordering::SeqCst);
     assert!(broke.unary::<Msg, Msg>(&GET, msg("y")).await.is_err());

@@ -24,14 +24,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let plugins = match echo_plugin::plugins() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("bench-echo-plugin: {e}");
-            std::process::exit(1);
-        }
-    };
-    let mut config = ServeConfig::new(echo_plugin::cookie(), plugins);
+    let mut config = ServeConfig::new(echo_plugin::cookie(), echo_plugin::plugins());
     if mtls_auth {
         config = config.interceptor(MtlsAuth::default());
     }

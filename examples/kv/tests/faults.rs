@@ -22,7 +22,7 @@ use connect_plugin::plugin::{Network, PluginClient, RestartPolicy};
 use connect_plugin::protocol::StreamType;
 use connect_plugin::rpc::{self, Idempotency, MethodDescriptor, Request, Response};
 use connect_plugin::transport::{ListenAddr, RunningServer};
-use connect_plugin::{Channel, Client, Code, Router, Server, Status};
+use connect_plugin::{Channel, Client, ClientConfig, Code, Router, Server, Status};
 use connect_plugin_testkit::netns::{self, NetnsPair};
 use connect_plugin_testkit::proxy::{Direction, FaultProxy, NewConnections};
 use echo::pb::{EchoRequest, EchoResponse, EchoService as _, EchoServiceClient};
@@ -134,6 +134,21 @@ fn breaker_config(consecutive_failures: u32, cool_down: Duration) -> BreakerConf
     }
 }
 
+/// A plugin's default chain (a circuit breaker, retry) with the breaker configured as given.
+fn plugin_chain(breaker: BreakerConfig) -> ClientChain {
+    ClientChain::new()
+        .circuit_breaker(Arc::new(CircuitBreaker::new("kv", breaker)))
+        .retry(RetryPolicy::default())
+}
+
+/// A default timeout for every call of a plugin's clients.
+fn with_timeout(timeout: Duration) -> ClientConfig {
+    ClientConfig {
+        timeout: Some(timeout),
+        ..ClientConfig::default()
+    }
+}
+
 /// The outcomes of calls, counted.
 #[derive(Default)]
 struct Outcomes {
@@ -228,8 +243,8 @@ async fn sigkill_under_load(network: Network) {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(1),
         })
-        .timeout(DEADLINE)
-        .circuit_breaker(breaker_config(5, cool_down))
+        .client_config(with_timeout(DEADLINE))
+        .chain(plugin_chain(breaker_config(5, cool_down)))
         .start()
         .await
         .expect("plugin starts");
@@ -337,7 +352,7 @@ async fn a_frozen_plugin_fails_calls_at_their_deadline_and_recovers_on_sigcont()
     let cool_down = Duration::from_millis(300);
     let plugin = PluginClient::builder(kv::cookie())
         .command(PLUGIN)
-        .circuit_breaker(breaker_config(3, cool_down))
+        .chain(plugin_chain(breaker_config(3, cool_down)))
         .start()
         .await
         .expect("plugin starts");
@@ -564,7 +579,7 @@ async fn kv_behind_proxy(breaker: BreakerConfig) -> Proxied {
     let proxy = FaultProxy::start(plugin.addr).await.unwrap();
     let host = PluginClient::builder(kv::cookie())
         .endpoint(proxy.url())
-        .circuit_breaker(breaker)
+        .chain(plugin_chain(breaker))
         .start()
         .await
         .expect("handshake through the proxy");
@@ -995,8 +1010,8 @@ async fn partition_in_namespace_a(pair: &NetnsPair, url: String) {
     let deadline = Duration::from_millis(500);
     let host = PluginClient::builder(kv::cookie())
         .endpoint(url.clone())
-        .circuit_breaker(breaker_config(3, cool_down))
-        .timeout(deadline)
+        .chain(plugin_chain(breaker_config(3, cool_down)))
+        .client_config(with_timeout(deadline))
         .start()
         .await
         .expect("handshake across the link");

@@ -552,9 +552,7 @@ async fn standalone_plugin_reached_by_endpoint() {
 async fn plugin_side_auth_and_host_side_chain_work_together() {
     use connect_plugin::interceptors::auth::{Authenticator, BearerAuth, Credentials, Identity};
     use connect_plugin::plugin::{PluginSet, ServeConfig};
-    let set = PluginSet::new()
-        .with::<KvServicePlugin>(Arc::new(kv::KvStore::default()))
-        .unwrap();
+    let set = PluginSet::new().with::<KvServicePlugin>(Arc::new(kv::KvStore::default()));
     // The plugin demands a bearer token for its services; the plugin protocol itself
     // (handshake, health, control) stays open to the host.
     let auth = Authenticator::new()
@@ -567,7 +565,10 @@ async fn plugin_side_auth_and_host_side_chain_work_together() {
     let config = ServeConfig::new(kv::cookie(), set).interceptor(auth);
     let with_token = PluginClient::builder(kv::cookie())
         .in_memory(config.clone())
-        .interceptor(BearerAuth::client("s3cret").unwrap())
+        .chain(
+            connect_plugin::interceptors::ClientChain::resilient("kv")
+                .interceptor(BearerAuth::client("s3cret").unwrap()),
+        )
         .start()
         .await
         .unwrap();
@@ -603,9 +604,7 @@ async fn plugin_side_auth_and_host_side_chain_work_together() {
 #[tokio::test]
 async fn in_memory_mode_speaks_the_full_protocol() {
     use connect_plugin::plugin::{PluginSet, ServeConfig};
-    let set = PluginSet::new()
-        .with::<KvServicePlugin>(Arc::new(kv::KvStore::default()))
-        .unwrap();
+    let set = PluginSet::new().with::<KvServicePlugin>(Arc::new(kv::KvStore::default()));
     let plugin = PluginClient::builder(kv::cookie())
         .in_memory(ServeConfig::new(kv::cookie(), set.clone()))
         .start()
@@ -685,9 +684,7 @@ async fn a_plugins_interceptors_see_the_connection_each_call_came_over() {
     // What interceptors learn about a connection (a verified token, the identity of an
     // mTLS peer) lasts for its later calls only if every call carries its connection.
     use connect_plugin::plugin::{PluginSet, ServeConfig};
-    let set = PluginSet::new()
-        .with::<KvServicePlugin>(Arc::new(kv::KvStore::default()))
-        .unwrap();
+    let set = PluginSet::new().with::<KvServicePlugin>(Arc::new(kv::KvStore::default()));
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let plugin = PluginClient::builder(kv::cookie())
         .in_memory(
@@ -718,11 +715,7 @@ async fn direct_mode_dispenses_the_implementation_itself() {
     use connect_plugin::plugin::PluginSet;
     let store = Arc::new(kv::KvStore::default());
     let plugin = PluginClient::builder(kv::cookie())
-        .direct(
-            PluginSet::new()
-                .with::<KvServicePlugin>(store.clone())
-                .unwrap(),
-        )
+        .direct(PluginSet::new().with::<KvServicePlugin>(store.clone()))
         .start()
         .await
         .unwrap();

@@ -520,7 +520,11 @@ async fn the_javascript_plugin_speaks_grpc_grpc_web_and_json() {
             ..ClientConfig::default()
         };
         let kv = pb::KvServiceClient::new(Client::with_config(
-            plugin.client().channel().clone(),
+            plugin
+                .client()
+                .channel()
+                .expect("a client over HTTP")
+                .clone(),
             config,
         ));
         let key = format!("wire/{tag}");

@@ -1,12 +1,11 @@
 //! The client chain in its documented order.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
 use super::retry::guard;
-use super::{CircuitBreaker, Retry, RetryPolicy};
+use super::{BreakerConfig, CircuitBreaker, Retry, RetryPolicy};
 use crate::protocol::Status;
 use crate::rpc::{Client, ClientCall, ClientNext, ClientOutput, Interceptor};
 
@@ -19,16 +18,34 @@ use crate::rpc::{Client, ClientCall, ClientNext, ClientOutput, Interceptor};
 /// 3. retry, which repeats attempts within the call's deadline;
 /// 4. the transport.
 ///
-/// A [`crate::plugin::PluginClient`] gives its dispensed clients a standard chain (breaker
-/// and retry with their defaults), changeable on its builder, per dispensed client
-/// ([`crate::plugin::PluginClient::dispense_with`]) and per call (a [`RetryPolicy`] in the
-/// request's extensions, a timeout on the request).
+/// A [`PluginClient`](crate::plugin::PluginClient) gives its dispensed clients a chain (by
+/// default [`ClientChain::resilient`]: a circuit breaker and retry with their defaults), set
+/// on its builder ([`PluginClientBuilder::chain`](crate::plugin::PluginClientBuilder::chain)),
+/// per dispensed client ([`PluginClient::dispense_with`](crate::plugin::PluginClient::dispense_with))
+/// and per call (a [`RetryPolicy`] in the request's extensions). A call's default timeout
+/// is the client's ([`ClientConfig::timeout`](crate::ClientConfig::timeout)).
+///
+/// # Example
+///
+/// ```
+/// use connect_plugin::interceptors::auth::BearerToken;
+/// use connect_plugin::interceptors::{ClientChain, RetryPolicy};
+/// use connect_plugin::{Channel, Client};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let chain = ClientChain::resilient("inventory")
+///     .interceptor(BearerToken::new("s3cret-token")?)
+///     .retry(RetryPolicy::default().with_max_attempts(5));
+/// let client = chain.apply(&Client::new(Channel::builder("http://127.0.0.1:8080")?.build()));
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct ClientChain {
     interceptors: Vec<Arc<dyn Interceptor>>,
     breaker: Option<Arc<CircuitBreaker>>,
     retry: Option<Arc<Retry>>,
-    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for ClientChain {
@@ -37,7 +54,6 @@ impl std::fmt::Debug for ClientChain {
             .field("interceptors", &self.interceptors.len())
             .field("breaker", &self.breaker)
             .field("retry", &self.retry.as_ref().map(|r| r.policy()))
-            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -48,15 +64,21 @@ impl ClientChain {
         ClientChain::default()
     }
 
-    /// Adds the caller's own interceptor (auth, tracing …); they run first, in the order
-    /// added.
-    pub fn interceptor(self, interceptor: impl Interceptor) -> Self {
-        self.interceptor_arc(Arc::new(interceptor))
+    /// The chain a plugin's dispensed clients get by default: a circuit breaker named `name`
+    /// with [`BreakerConfig::default`], and retry with [`RetryPolicy::default`].
+    pub fn resilient(name: impl Into<String>) -> Self {
+        ClientChain::new()
+            .circuit_breaker(Arc::new(CircuitBreaker::new(
+                name,
+                BreakerConfig::default(),
+            )))
+            .retry(RetryPolicy::default())
     }
 
-    /// Adds a shared interceptor of the caller's.
-    pub fn interceptor_arc(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
-        self.interceptors.push(interceptor);
+    /// Adds the caller's own interceptor (auth, tracing …); they run first, in the order
+    /// added. A shared one is passed as an `Arc`.
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
         self
     }
 
@@ -72,27 +94,16 @@ impl ClientChain {
         self
     }
 
-    /// Retries with `policy`.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(Arc::new(Retry::new(policy)));
-        self
-    }
-
-    /// Uses `retry` (with its budget).
-    pub fn retry_with(mut self, retry: Retry) -> Self {
-        self.retry = Some(Arc::new(retry));
+    /// Retries as `retry` says: a [`RetryPolicy`] (with a budget of its own), or a
+    /// [`Retry`] with a budget shared with other chains ([`Retry::with_budget`]).
+    pub fn retry(mut self, retry: impl Into<Retry>) -> Self {
+        self.retry = Some(Arc::new(retry.into()));
         self
     }
 
     /// No retries.
     pub fn no_retry(mut self) -> Self {
         self.retry = None;
-        self
-    }
-
-    /// A default timeout for every call (a request's own timeout wins).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
         self
     }
 
@@ -108,10 +119,6 @@ impl ClientChain {
 
     /// `client` with this chain added after its own interceptors.
     pub fn apply(&self, client: &Client) -> Client {
-        let base = match self.timeout {
-            Some(t) => client.with_default_timeout(Some(t)),
-            None => client.clone(),
-        };
         let resilience: Vec<Arc<dyn Interceptor>> = match (&self.breaker, &self.retry) {
             // Both: one interceptor doing what the two would, in the same order, with one
             // future per call instead of two.
@@ -123,7 +130,7 @@ impl ClientChain {
             (None, Some(retry)) => vec![retry.clone()],
             (None, None) => Vec::new(),
         };
-        base.with_interceptors(self.interceptors.iter().cloned().chain(resilience))
+        client.with_interceptors(self.interceptors.iter().cloned().chain(resilience))
     }
 }
 

@@ -197,6 +197,13 @@ pub struct Retry {
     budget: Arc<RetryBudget>,
 }
 
+impl From<RetryPolicy> for Retry {
+    /// Retry with `policy` and a budget of its own.
+    fn from(policy: RetryPolicy) -> Self {
+        Retry::new(policy)
+    }
+}
+
 impl Retry {
     /// Retries with `policy` and a default budget of its own.
     pub fn new(policy: RetryPolicy) -> Self {
@@ -244,6 +251,7 @@ impl Retry {
                 },
                 extensions: call.extensions.clone(),
                 timeout: call.timeout,
+                codec: call.codec,
                 input: ClientInput::Unary(bytes::Bytes::new()),
             },
             message,
@@ -364,6 +372,7 @@ impl Attempts {
             headers: self.template.headers.clone(),
             extensions: self.template.extensions.clone(),
             timeout,
+            codec: self.template.codec,
             input: ClientInput::Unary(self.message.clone()),
         }
     }

@@ -46,12 +46,43 @@ impl PluginSet {
     }
 
     /// Adds the implementation of plugin `P`.
-    pub fn with<P: Plugin>(mut self, service: Arc<P::Service>) -> Result<Self, PluginSetError> {
-        self.add::<P>(service)?;
-        Ok(self)
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use connect_plugin::PluginSet;
+    /// use connect_plugin::pb::grpc::health::v1::{Health, HealthPlugin};
+    /// # struct AlwaysServing;
+    /// # #[connect_plugin::async_trait]
+    /// # impl Health for AlwaysServing {
+    /// #     async fn check(&self, _: connect_plugin::Request<connect_plugin::pb::grpc::health::v1::HealthCheckRequest>)
+    /// #         -> Result<connect_plugin::Response<connect_plugin::pb::grpc::health::v1::HealthCheckResponse>, connect_plugin::Status> {
+    /// #         Ok(connect_plugin::Response::new(Default::default()))
+    /// #     }
+    /// #     async fn watch(&self, _: connect_plugin::Request<connect_plugin::pb::grpc::health::v1::HealthCheckRequest>)
+    /// #         -> Result<connect_plugin::Response<connect_plugin::Streaming<connect_plugin::pb::grpc::health::v1::HealthCheckResponse>>, connect_plugin::Status> {
+    /// #         Err(connect_plugin::Status::unimplemented("no watch"))
+    /// #     }
+    /// # }
+    ///
+    /// let plugins = PluginSet::new().with::<HealthPlugin>(Arc::new(AlwaysServing));
+    /// assert_eq!(plugins.infos().count(), 1);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the set already holds a plugin of that name or service path: a programmer
+    /// error, reported where it was written. A set assembled at run time uses
+    /// [`PluginSet::add`], which returns the error instead.
+    #[track_caller]
+    pub fn with<P: Plugin>(mut self, service: Arc<P::Service>) -> Self {
+        if let Err(e) = self.add::<P>(service) {
+            panic!("PluginSet::with: {e}");
+        }
+        self
     }
 
-    /// Adds the implementation of plugin `P`.
+    /// Adds the implementation of plugin `P`, or says why it cannot be added (its name or
+    /// service path is taken, or its descriptor is inconsistent).
     pub fn add<P: Plugin>(&mut self, service: Arc<P::Service>) -> Result<(), PluginSetError> {
         let info = P::INFO;
         let invalid = |why: String| PluginSetError::Invalid {
@@ -142,17 +173,24 @@ mod tests {
 
     #[test]
     fn duplicates_are_refused_and_implementations_kept() {
-        let set = PluginSet::new()
-            .with::<cp::PluginControlPlugin>(Arc::new(Control))
-            .unwrap();
+        let set = PluginSet::new().with::<cp::PluginControlPlugin>(Arc::new(Control));
         assert_eq!(set.infos().count(), 1);
         assert!(set.implementation::<cp::PluginControlPlugin>().is_some());
         assert!(set.implementation::<cp::HandshakeServicePlugin>().is_none());
         let err = set
             .clone()
-            .with::<cp::PluginControlPlugin>(Arc::new(Control))
+            .add::<cp::PluginControlPlugin>(Arc::new(Control))
             .unwrap_err();
         assert_eq!(err, PluginSetError::DuplicateName("plugin_control".into()));
+        let again = set.clone();
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            again.with::<cp::PluginControlPlugin>(Arc::new(Control))
+        }))
+        .unwrap_err();
+        assert_eq!(
+            panic.downcast_ref::<String>().map(String::as_str),
+            Some("PluginSet::with: two plugins are named \"plugin_control\"")
+        );
         assert!(
             set.router()
                 .paths()

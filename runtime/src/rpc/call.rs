@@ -166,6 +166,9 @@ pub struct ClientCall {
     pub extensions: Extensions,
     /// This call's timeout.
     pub timeout: Option<Duration>,
+    /// The codec the messages are encoded with, both ways: the transport labels the request
+    /// with it and the client decodes the response with it.
+    pub codec: Codec,
     /// The request message(s).
     pub input: ClientInput,
 }

@@ -1,25 +1,23 @@
-//! The client: typed call helpers for the four method kinds over a [`Channel`], through the
-//! interceptor chain. Connect by default; gRPC and gRPC-Web on request.
+//! The client: typed call helpers for the four method kinds, through the interceptor chain,
+//! to a [`ClientTransport`] — over HTTP ([`HttpTransport`]: Connect by default, gRPC and
+//! gRPC-Web on request) or wherever another transport sends calls.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt as _;
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::{HeaderMap, Method, StatusCode};
+use http::HeaderMap;
 
-use super::body::{Body, Ending, EnvelopeBody, TypedEncodeStream};
-use super::call::{
-    ClientCall, ClientInput, ClientOutput, ClientOutputBody, Idempotency, MethodDescriptor,
-};
-use super::interceptor::{ClientNext, ClientTransport, Interceptor};
+use super::body::TypedEncodeStream;
+use super::call::{ClientCall, ClientInput, ClientOutput, ClientOutputBody, MethodDescriptor};
+use super::http_transport::HttpTransport;
+use super::interceptor::{ClientNext, Interceptor};
 use super::message::{Request, Response};
-use super::router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, collect_limited};
-use super::streaming::{RawStreaming, Side, Streaming};
-use crate::protocol::envelope::{FLAG_COMPRESSED, encode_envelope};
-use crate::protocol::framing::split_unary_trailers;
-use crate::protocol::{Codec, Encoding, Framing, Message, Protocol, Status, connect};
+use super::router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE};
+use super::streaming::Streaming;
+use super::transport::ClientTransport;
+use crate::protocol::{Codec, Encoding, Message, Protocol, Status};
 use crate::transport::Channel;
 
 /// How a client makes calls.
@@ -27,7 +25,7 @@ use crate::transport::Channel;
 pub struct ClientConfig {
     /// The wire protocol (default Connect).
     pub protocol: Protocol,
-    /// The codec (default proto).
+    /// The codec messages are encoded with (default proto).
     pub codec: Codec,
     /// How requests are compressed (default identity); responses may always be gzip.
     pub send_compression: Encoding,
@@ -55,114 +53,159 @@ impl Default for ClientConfig {
     }
 }
 
-/// Makes calls to one endpoint. Cheap to clone.
+/// Makes calls: encodes messages with its config's codec, runs its interceptors (the first
+/// added outermost) and hands each call to its [`ClientTransport`]. Cheap to clone.
+///
+/// Generated clients wrap one (`KvServiceClient::new(client)`); the call helpers here are
+/// what they use.
+///
+/// # Example
+///
+/// ```no_run
+/// use connect_plugin::interceptors::{Retry, RetryPolicy};
+/// use connect_plugin::pb::grpc::health::v1::{HEALTH_CHECK, HealthCheckRequest, HealthCheckResponse};
+/// use connect_plugin::{Channel, Client, ClientConfig, Protocol, Request, Response};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ClientConfig { protocol: Protocol::Grpc, ..ClientConfig::default() };
+/// let client = Client::with_config(Channel::builder("http://127.0.0.1:8080")?.build(), config)
+///     .with_interceptor(Retry::new(RetryPolicy::default()));
+/// let reply: Response<HealthCheckResponse> =
+///     client.unary(&HEALTH_CHECK, Request::new(HealthCheckRequest::default())).await?;
+/// println!("{:?}", reply.into_inner().status);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {
-    pub(crate) transport: HttpTransport,
+    config: ClientConfig,
+    transport: Transport,
     pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
-pub(crate) struct HttpTransport {
-    channel: Channel,
-    config: ClientConfig,
+/// A client's transport: HTTP, called without dynamic dispatch (the common case), or any
+/// other.
+enum Transport {
+    Http(HttpTransport),
+    Dyn(Arc<dyn ClientTransport>),
+}
+
+impl Inner {
+    /// Sends `call` through the transport (the end of the chain).
+    pub(crate) fn send(&self, call: ClientCall) -> BoxFuture<'_, Result<ClientOutput, Status>> {
+        match &self.transport {
+            Transport::Http(http) => Box::pin(http.send_call(call)),
+            Transport::Dyn(transport) => transport.send(call),
+        }
+    }
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("channel", &self.inner.transport.channel)
-            .field("config", &self.inner.transport.config)
+        let mut d = f.debug_struct("Client");
+        if let Transport::Http(http) = &self.inner.transport {
+            d.field("channel", http.channel());
+        }
+        d.field("config", &self.inner.config)
+            .field("interceptors", &self.inner.interceptors.len())
             .finish()
     }
 }
 
 impl Client {
-    /// A client with the default configuration.
+    /// A client over HTTP with the default configuration (Connect, proto).
     pub fn new(channel: Channel) -> Self {
         Client::with_config(channel, ClientConfig::default())
     }
 
-    /// A client with `config`.
+    /// A client over HTTP with `config`.
     pub fn with_config(channel: Channel, config: ClientConfig) -> Self {
+        Client::build(
+            Transport::Http(HttpTransport::new(channel, config.clone())),
+            config,
+        )
+    }
+
+    /// A client whose calls go to `transport`. `config.codec` encodes the messages and
+    /// `config.timeout` is the calls' default timeout; the wire settings (protocol,
+    /// compression, limits, GET) are the transport's own, as an [`HttpTransport`] takes them
+    /// from its config.
+    pub fn from_transport(transport: Arc<dyn ClientTransport>, config: ClientConfig) -> Self {
+        Client::build(Transport::Dyn(transport), config)
+    }
+
+    fn build(transport: Transport, config: ClientConfig) -> Self {
         Client {
             inner: Arc::new(Inner {
-                transport: HttpTransport { channel, config },
+                config,
+                transport,
                 interceptors: Vec::new(),
             }),
         }
     }
 
-    /// Adds an interceptor (the first added runs outermost).
-    pub fn with_interceptor(self, interceptor: impl Interceptor) -> Self {
-        self.with_interceptor_arc(Arc::new(interceptor))
+    /// This client with `interceptor` added after its own (the first added runs
+    /// outermost). A shared interceptor is passed as an `Arc` (`Arc<T>` and
+    /// `Arc<dyn Interceptor>` are interceptors too). The transport is shared.
+    pub fn with_interceptor(&self, interceptor: impl Interceptor) -> Self {
+        self.with_interceptors([Arc::new(interceptor) as Arc<dyn Interceptor>])
     }
 
-    /// Adds a shared interceptor.
-    pub fn with_interceptor_arc(self, interceptor: Arc<dyn Interceptor>) -> Self {
-        self.with_interceptors([interceptor])
-    }
-
-    /// Adds shared interceptors, in order (after those already there).
-    pub fn with_interceptors(
+    /// This client with `interceptors` added after its own, in order.
+    pub(crate) fn with_interceptors(
         &self,
         interceptors: impl IntoIterator<Item = Arc<dyn Interceptor>>,
     ) -> Self {
         let mut all = self.inner.interceptors.clone();
         all.extend(interceptors);
-        self.rebuilt(self.inner.transport.config.clone(), all)
-    }
-
-    /// A client on the same channel with `config` and `interceptors`.
-    fn rebuilt(&self, config: ClientConfig, interceptors: Vec<Arc<dyn Interceptor>>) -> Self {
         Client {
             inner: Arc::new(Inner {
-                transport: HttpTransport {
-                    channel: self.inner.transport.channel.clone(),
-                    config,
+                config: self.inner.config.clone(),
+                transport: match &self.inner.transport {
+                    Transport::Http(http) => Transport::Http(http.clone()),
+                    Transport::Dyn(t) => Transport::Dyn(t.clone()),
                 },
-                interceptors,
+                interceptors: all,
             }),
         }
     }
 
-    /// This client with another default timeout for its calls (same connection and
-    /// interceptors).
-    pub fn with_default_timeout(&self, timeout: Option<Duration>) -> Self {
-        let mut config = self.inner.transport.config.clone();
-        config.timeout = timeout;
-        self.rebuilt(config, self.inner.interceptors.clone())
-    }
-
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
-        &self.inner.transport.config
+        &self.inner.config
     }
 
-    /// The channel.
-    pub fn channel(&self) -> &Channel {
-        &self.inner.transport.channel
+    /// The channel of a client over HTTP (`None` for one built on another transport).
+    pub fn channel(&self) -> Option<&Channel> {
+        match &self.inner.transport {
+            Transport::Http(http) => Some(http.channel()),
+            Transport::Dyn(_) => None,
+        }
     }
 
     fn codec(&self) -> Codec {
-        self.inner.transport.config.codec
+        self.inner.config.codec
     }
 
     pub(crate) async fn run(&self, call: ClientCall) -> Result<ClientOutput, Status> {
         if self.inner.interceptors.is_empty() {
             // Without interceptors the chain is just the transport: call it directly rather
             // than through its boxed future.
-            return self.inner.transport.send_call(call).await;
+            return match &self.inner.transport {
+                Transport::Http(http) => http.send_call(call).await,
+                Transport::Dyn(transport) => transport.send(call).await,
+            };
         }
         ClientNext::new(&self.inner).run(call).await
     }
 
     fn call_of<T>(&self, method: &MethodDescriptor, req: Request<T>) -> (ClientCall, T) {
         // The effective timeout, so interceptors (retry) see the whole call's budget.
-        let timeout = req.timeout().or(self.inner.transport.config.timeout);
+        let timeout = req.timeout().or(self.inner.config.timeout);
         let (mut headers, extensions, message) = req.into_parts();
         if headers.capacity() == 0 {
             // Sized once for the protocol's headers and a few of the interceptors' (auth),
@@ -175,6 +218,7 @@ impl Client {
                 headers,
                 extensions,
                 timeout,
+                codec: self.codec(),
                 input: ClientInput::Unary(Bytes::new()),
             },
             message,
@@ -281,286 +325,108 @@ fn response_decode_error(e: Status) -> Status {
     Status::internal(format!("the response does not decode: {}", e.message()))
 }
 
-impl ClientTransport for HttpTransport {
+/// A client is a transport too: its interceptors, then its own transport. So a client can
+/// stand behind a [`TransportSwitch`](super::TransportSwitch) or another client.
+impl ClientTransport for Client {
     fn send(&self, call: ClientCall) -> BoxFuture<'_, Result<ClientOutput, Status>> {
-        Box::pin(self.send_call(call))
+        Box::pin(self.run(call))
     }
 }
 
-impl HttpTransport {
-    /// Sends `call`. The request is built when the future is made (building never waits),
-    /// so that the future, which every call moves and, behind interceptors, allocates,
-    /// holds only what the exchange needs.
-    fn send_call(
-        &self,
-        call: ClientCall,
-    ) -> impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + '_ {
-        let cfg = &self.config;
-        let timeout = call.timeout.or(cfg.timeout);
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let method = call.method;
-        let framing = Framing::for_client(
-            cfg.protocol,
-            method.stream_type,
-            cfg.codec,
-            cfg.send_compression,
-        );
-        match self.request(call, framing, timeout) {
-            Ok(req) => futures_util::future::Either::Left(Deadline {
-                fut: self.exchange(req, method, framing, deadline),
-                sleep: deadline.map(|d| tokio::time::sleep_until(d.into())),
-            }),
-            Err(e) => futures_util::future::Either::Right(std::future::ready(Err(e))),
-        }
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::pb::grpc::health::v1::{HEALTH_CHECK, HealthCheckRequest, HealthCheckResponse};
+    use crate::protocol::Codec;
+
+    /// Answers every unary call with `SERVING` (status 1), encoded in the call's codec, and
+    /// records what it was given.
+    #[derive(Default)]
+    struct Serving {
+        seen: Mutex<Vec<(String, Codec, Option<String>)>>,
     }
 
-    /// The HTTP request of a call: headers, URI and body (framed and compressed).
-    fn request(
-        &self,
-        call: ClientCall,
-        framing: Framing,
-        timeout: Option<Duration>,
-    ) -> Result<http::Request<Body>, Status> {
-        let cfg = &self.config;
-        let method = call.method;
-        let mut headers = call.headers;
-        let mut query = None;
-        let mut http_method = Method::POST;
-        let body = match call.input {
-            ClientInput::Unary(message) => {
-                let compress = cfg.send_compression != Encoding::Identity
-                    && message.len() >= cfg.compress_min_bytes;
-                let payload = if compress {
-                    cfg.send_compression.compress(&message)?
-                } else {
-                    message
-                };
-                if !framing.enveloped {
-                    framing.write_request_headers(&mut headers, timeout, compress);
-                    if cfg.use_get && method.idempotency == Idempotency::NoSideEffects {
-                        http_method = Method::GET;
-                        query = Some(connect::encode_get_query(
-                            cfg.codec,
-                            if compress {
-                                cfg.send_compression
-                            } else {
-                                Encoding::Identity
-                            },
-                            &payload,
-                        ));
-                        headers.remove(http::header::CONTENT_TYPE);
-                        headers.remove(http::header::CONTENT_ENCODING);
-                        Body::empty()
-                    } else {
-                        Body::full(payload)
-                    }
-                } else {
-                    framing.write_request_headers(&mut headers, timeout, compress);
-                    let mut buf = BytesMut::with_capacity(payload.len() + 5);
-                    encode_envelope(
-                        if compress { FLAG_COMPRESSED } else { 0 },
-                        &payload,
-                        &mut buf,
-                    );
-                    Body::full(buf.freeze())
-                }
+    impl ClientTransport for Serving {
+        fn send(&self, call: ClientCall) -> BoxFuture<'_, Result<ClientOutput, Status>> {
+            let tag = call
+                .headers
+                .get("x-tag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if let Ok(mut seen) = self.seen.lock() {
+                seen.push((call.method.path.to_owned(), call.codec, tag));
             }
-            ClientInput::Stream(source) => {
-                framing.write_request_headers(&mut headers, timeout, true);
-                Body::new(EnvelopeBody::new(
-                    source,
-                    cfg.send_compression,
-                    cfg.compress_min_bytes,
-                    usize::MAX,
-                    Ending::Plain,
-                    None,
-                ))
-            }
-        };
-        let uri = match &query {
-            None => self.channel.uri_for_static(method.path)?,
-            Some(q) => self.channel.uri_for(method.path, Some(q))?,
-        };
-        let mut req = http::Request::new(body);
-        *req.method_mut() = http_method;
-        *req.uri_mut() = uri;
-        *req.headers_mut() = headers;
-        Ok(req)
-    }
-
-    async fn exchange(
-        &self,
-        req: http::Request<Body>,
-        method: MethodDescriptor,
-        framing: Framing,
-        deadline: Option<Instant>,
-    ) -> Result<ClientOutput, Status> {
-        let resp = self.channel.send_started(req).await?;
-        // Checked first without waiting: the futures of the rarer ways on (an error
-        // answer, a unary message in an envelope) are boxed, so that neither they nor the
-        // response take room in this future, which every call moves.
-        let reading: futures_util::future::Either<_, BoxFuture<'static, _>> =
-            match self.read_response(resp, method, framing, deadline) {
-                Reading::Done(out) => return out,
-                Reading::Unary(read) => futures_util::future::Either::Left(read),
-                Reading::Error(error) => futures_util::future::Either::Right(Box::pin(error)),
-                Reading::Enveloped(read) => futures_util::future::Either::Right(Box::pin(read)),
-            };
-        reading.await
-    }
-
-    /// Checks a response and says how to read its message (unary) or hands over its
-    /// stream.
-    fn read_response(
-        &self,
-        resp: http::Response<Body>,
-        method: MethodDescriptor,
-        framing: Framing,
-        deadline: Option<Instant>,
-    ) -> Reading<
-        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
-        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
-        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
-    > {
-        let max = self.config.max_message_size;
-        let (parts, body) = resp.into_parts();
-        let mut resp_headers = parts.headers;
-        if parts.status != StatusCode::OK && framing.needs_error_body() {
-            return Reading::Error(error_answer(parts.status, resp_headers, body, max));
-        }
-        let encoding = match framing.check_response(parts.status, &resp_headers) {
-            Ok(encoding) => encoding,
-            Err(mut e) => {
-                if e.metadata().is_empty() {
-                    *e.metadata_mut() = resp_headers;
-                }
-                return Reading::Done(Err(e));
-            }
-        };
-        if !framing.enveloped {
-            return Reading::Unary(async move {
-                let mut body = body;
-                let raw = collect_limited(&mut body, max).await.map_err(|e| {
-                    if e.code() == crate::Code::Canceled {
-                        Status::unavailable(e.message())
-                    } else {
-                        e
-                    }
-                })?;
-                let message = encoding.decompress(raw, max)?;
-                let trailers = split_unary_trailers(&mut resp_headers);
+            let reply = call
+                .codec
+                .encode_to_bytes(&HealthCheckResponse { status: 1 });
+            Box::pin(async move {
                 Ok(ClientOutput {
-                    headers: resp_headers,
-                    body: ClientOutputBody::Unary(message, trailers),
+                    headers: HeaderMap::new(),
+                    body: ClientOutputBody::Unary(reply?, HeaderMap::new()),
                 })
-            });
+            })
         }
-        let streams = method.stream_type.server_streams();
-        let raw = RawStreaming::new(
-            body,
-            framing,
-            encoding,
-            max,
-            Side::Client,
-            // A single message is read within this call, which its deadline already bounds;
-            // only a stream handed to the caller needs its own timer.
-            if streams { deadline } else { None },
+    }
+
+    /// Adds a header to every call.
+    struct Tag;
+
+    impl Interceptor for Tag {
+        fn intercept_client<'a>(
+            &'a self,
+            mut call: ClientCall,
+            next: ClientNext<'a>,
+        ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+            call.headers
+                .insert("x-tag", http::HeaderValue::from_static("tagged"));
+            next.run(call)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_on_any_transport_runs_its_interceptors_then_the_transport_in_its_codec() {
+        let transport = Arc::new(Serving::default());
+        for codec in [Codec::Proto, Codec::Json] {
+            let config = ClientConfig {
+                codec,
+                ..ClientConfig::default()
+            };
+            let client = Client::from_transport(transport.clone(), config).with_interceptor(Tag);
+            assert!(
+                client.channel().is_none(),
+                "no channel behind this transport"
+            );
+            let reply: Response<HealthCheckResponse> = client
+                .unary(&HEALTH_CHECK, Request::new(HealthCheckRequest::default()))
+                .await
+                .expect("the transport answers");
+            assert_eq!(reply.into_inner().status, 1);
+        }
+        let seen = transport.seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [Codec::Proto, Codec::Json].map(|codec| (
+                "/grpc.health.v1.Health/Check".to_owned(),
+                codec,
+                Some("tagged".to_owned())
+            ))
         );
-        if streams {
-            return Reading::Done(Ok(ClientOutput {
-                headers: resp_headers,
-                body: ClientOutputBody::Stream(Box::new(raw)),
-            }));
-        }
-        Reading::Enveloped(enveloped_unary(raw, resp_headers))
     }
-}
 
-/// How a response is read ([`HttpTransport::read_response`]).
-// Matched as soon as it is made, never kept; boxing a variant would cost an allocation.
-#[allow(clippy::large_enum_variant)]
-enum Reading<U, E, V> {
-    /// Read already (a stream, or a response refused at once).
-    Done(Result<ClientOutput, Status>),
-    /// A Connect unary message.
-    Unary(U),
-    /// An error answer.
-    Error(E),
-    /// A unary message in an envelope (gRPC, gRPC-Web).
-    Enveloped(V),
-}
-
-/// The error a non-200 Connect answer carries in its body.
-async fn error_answer(
-    status: StatusCode,
-    mut headers: HeaderMap,
-    mut body: Body,
-    max: usize,
-) -> Result<ClientOutput, Status> {
-    let raw = collect_limited(&mut body, max).await.unwrap_or_default();
-    let encoding = headers
-        .get(http::header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Encoding::from_name)
-        .unwrap_or(Encoding::Identity);
-    let raw = encoding.decompress(raw.clone(), max).unwrap_or(raw);
-    let trailers = split_unary_trailers(&mut headers);
-    let mut err = connect::error_from_json(&raw, status.as_u16());
-    let mut metadata = headers;
-    metadata.extend(trailers);
-    *err.metadata_mut() = metadata;
-    Err(err)
-}
-
-/// The one message of a unary response in an envelope, and its trailers.
-async fn enveloped_unary(
-    mut raw: RawStreaming,
-    headers: HeaderMap,
-) -> Result<ClientOutput, Status> {
-    let first = raw.next().await.transpose()?;
-    if raw.next().await.transpose()?.is_some() {
-        return Err(Status::internal(
-            "protocol error: more than one response message for a unary call",
-        ));
-    }
-    let first =
-        first.ok_or_else(|| Status::internal("protocol error: the response has no message"))?;
-    let trailers = raw.take_trailers().unwrap_or_default();
-    Ok(ClientOutput {
-        headers,
-        body: ClientOutputBody::Unary(first, trailers),
-    })
-}
-
-pin_project_lite::pin_project! {
-    /// `fut`, unless `sleep` ends first: then `deadline_exceeded`.
-    struct Deadline<F> {
-        #[pin]
-        fut: F,
-        #[pin]
-        sleep: Option<tokio::time::Sleep>,
-    }
-}
-
-impl<F> std::future::Future for Deadline<F>
-where
-    F: std::future::Future<Output = Result<ClientOutput, Status>>,
-{
-    type Output = F::Output;
-
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        let this = self.project();
-        if let std::task::Poll::Ready(out) = this.fut.poll(cx) {
-            return std::task::Poll::Ready(out);
-        }
-        match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
-            Some(std::task::Poll::Ready(())) => {
-                std::task::Poll::Ready(Err(Status::deadline_exceeded("the call's deadline passed")))
-            }
-            _ => std::task::Poll::Pending,
-        }
+    #[tokio::test]
+    async fn a_client_is_a_transport_for_another_client() {
+        let transport = Arc::new(Serving::default());
+        let inner = Client::from_transport(transport.clone(), ClientConfig::default())
+            .with_interceptor(Tag);
+        let outer = Client::from_transport(Arc::new(inner), ClientConfig::default());
+        let reply: Response<HealthCheckResponse> = outer
+            .unary(&HEALTH_CHECK, Request::new(HealthCheckRequest::default()))
+            .await
+            .expect("answers through the inner client");
+        assert_eq!(reply.into_inner().status, 1);
+        let seen = transport.seen.lock().unwrap();
+        assert_eq!(seen[0].2.as_deref(), Some("tagged"), "the inner chain ran");
     }
 }

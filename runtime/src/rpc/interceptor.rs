@@ -58,12 +58,6 @@ pub trait Handler: Send + Sync + 'static {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>>;
 }
 
-/// The end of a client chain: the transport.
-pub trait ClientTransport: Send + Sync + 'static {
-    /// Sends the call and returns the response.
-    fn send(&self, call: ClientCall) -> BoxFuture<'_, Result<ClientOutput, Status>>;
-}
-
 /// The rest of a server chain.
 pub struct ServerNext<'a> {
     rest: &'a [Arc<dyn Interceptor>],
@@ -109,7 +103,7 @@ impl<'a> ClientNext<'a> {
                     pos: self.pos + 1,
                 },
             ),
-            None => self.root.transport.send(call),
+            None => self.root.send(call),
         }
     }
 

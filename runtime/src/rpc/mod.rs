@@ -6,10 +6,12 @@ pub mod body;
 pub mod call;
 pub mod client;
 pub mod handler;
+pub mod http_transport;
 pub mod interceptor;
 pub mod message;
 pub mod router;
 pub mod streaming;
+pub mod transport;
 
 pub use body::{Body, BoxError, EncodeStream};
 pub use call::{
@@ -18,9 +20,9 @@ pub use call::{
 };
 pub use client::{Client, ClientConfig};
 pub use handler::{BoxStream, bidi_streaming, client_streaming, server_streaming, unary};
-pub use interceptor::{
-    ClientNext, ClientTransport, Handler, Interceptor, OwnedClientNext, ServerNext,
-};
+pub use http_transport::HttpTransport;
+pub use interceptor::{ClientNext, Handler, Interceptor, OwnedClientNext, ServerNext};
 pub use message::{PeerAddr, PeerCertificates, Request, Response};
 pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, Router};
 pub use streaming::{RawStreaming, Streaming};
+pub use transport::{ClientTransport, TransportSwitch};

@@ -371,9 +371,7 @@ async fn plugin_set_serves_both_and_rejects_a_duplicate() {
     let counter: Arc<dyn CounterService> = Arc::new(Counter::default());
     let mut set = PluginSet::new()
         .with::<CounterServicePlugin>(counter.clone())
-        .unwrap()
-        .with::<LegacyCounterServicePlugin>(legacy())
-        .unwrap();
+        .with::<LegacyCounterServicePlugin>(legacy());
     assert_eq!(
         set.add::<CounterServicePlugin>(counter.clone()),
         Err(PluginSetError::DuplicateName("counter".into()))

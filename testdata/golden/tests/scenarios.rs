@@ -132,11 +132,9 @@ fn services_differing_by_a_service_suffix_share_a_plugin_name() {
             reply("ServiceName")
         }
     }
-    let set = PluginSet::new()
-        .with::<coll::ThingServicePlugin>(Arc::new(Things))
-        .unwrap();
+    let mut set = PluginSet::new().with::<coll::ThingServicePlugin>(Arc::new(Things));
     assert_eq!(
-        set.with::<coll::ThingPlugin>(Arc::new(T)).unwrap_err(),
+        set.add::<coll::ThingPlugin>(Arc::new(T)).unwrap_err(),
         PluginSetError::DuplicateName("thing".into())
     );
 }
@@ -265,11 +263,8 @@ fn services_of_one_package_share_a_plugin_set() {
     let svc = Arc::new(Svc);
     let set = PluginSet::new()
         .with::<same::AlphaServicePlugin>(svc.clone())
-        .unwrap()
         .with::<same::BetaServicePlugin>(svc.clone())
-        .unwrap()
-        .with::<same::GammaServicePlugin>(svc)
-        .unwrap();
+        .with::<same::GammaServicePlugin>(svc);
     assert_eq!(
         set.infos().map(|i| i.name).collect::<Vec<_>>(),
         ["alpha", "beta", "gamma"]

@@ -17,12 +17,6 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let plugins = match PluginSet::new().with::<KvServicePlugin>(Arc::new(KvStore::default())) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("kv-plugin: {e}");
-            std::process::exit(1);
-        }
-    };
+    let plugins = PluginSet::new().with::<KvServicePlugin>(Arc::new(KvStore::default()));
     serve_main(ServeConfig::new(kv::cookie(), plugins)).await;
 }

@@ -1,0 +1,362 @@
+//! [`HttpTransport`]: the client transport over HTTP. It frames a call for its wire
+//! protocol (Connect, gRPC or gRPC-Web), compresses it, sends it over a [`Channel`] and reads
+//! the response: one message (checked and decompressed) or a stream handed to the caller.
+
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Method, StatusCode};
+
+use super::body::{Body, Ending, EnvelopeBody};
+use super::call::{
+    ClientCall, ClientInput, ClientOutput, ClientOutputBody, Idempotency, MethodDescriptor,
+};
+use super::client::ClientConfig;
+use super::router::collect_limited;
+use super::streaming::{RawStreaming, Side};
+use super::transport::ClientTransport;
+use crate::protocol::envelope::{FLAG_COMPRESSED, encode_envelope};
+use crate::protocol::framing::split_unary_trailers;
+use crate::protocol::{Encoding, Framing, Status, connect};
+use crate::transport::Channel;
+
+/// Sends calls over HTTP to one endpoint: the transport of [`Client::new`] and
+/// [`Client::with_config`]. Its config gives the wire protocol, compression, the limit on a
+/// received message, Connect GET and a default timeout; the messages arrive encoded with the
+/// call's [`codec`](ClientCall::codec). Cheap to clone (the channel is shared).
+///
+/// [`Client::new`]: super::Client::new
+/// [`Client::with_config`]: super::Client::with_config
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use connect_plugin::rpc::HttpTransport;
+/// use connect_plugin::{Channel, Client, ClientConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ClientConfig::default();
+/// let http = HttpTransport::new(Channel::builder("http://127.0.0.1:8080")?.build(), config.clone());
+/// // The same client as `Client::with_config(channel, config)`, built on the seam.
+/// let client = Client::from_transport(Arc::new(http), config);
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct HttpTransport {
+    channel: Channel,
+    config: ClientConfig,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("channel", &self.channel)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl ClientTransport for HttpTransport {
+    fn send(&self, call: ClientCall) -> BoxFuture<'_, Result<ClientOutput, Status>> {
+        Box::pin(self.send_call(call))
+    }
+}
+
+impl HttpTransport {
+    /// A transport sending calls over `channel` as `config` says.
+    pub fn new(channel: Channel, config: ClientConfig) -> Self {
+        HttpTransport { channel, config }
+    }
+
+    /// The channel calls go over.
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Sends `call`. The request is built when the future is made (building never waits),
+    /// so that the future, which every call moves and, behind interceptors, allocates,
+    /// holds only what the exchange needs.
+    pub(crate) fn send_call(
+        &self,
+        call: ClientCall,
+    ) -> impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + '_ {
+        let cfg = &self.config;
+        let timeout = call.timeout.or(cfg.timeout);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let method = call.method;
+        let framing = Framing::for_client(
+            cfg.protocol,
+            method.stream_type,
+            call.codec,
+            cfg.send_compression,
+        );
+        match self.request(call, framing, timeout) {
+            Ok(req) => futures_util::future::Either::Left(Deadline {
+                fut: self.exchange(req, method, framing, deadline),
+                sleep: deadline.map(|d| tokio::time::sleep_until(d.into())),
+            }),
+            Err(e) => futures_util::future::Either::Right(std::future::ready(Err(e))),
+        }
+    }
+
+    /// The HTTP request of a call: headers, URI and body (framed and compressed).
+    fn request(
+        &self,
+        call: ClientCall,
+        framing: Framing,
+        timeout: Option<Duration>,
+    ) -> Result<http::Request<Body>, Status> {
+        let cfg = &self.config;
+        let method = call.method;
+        let codec = call.codec;
+        let mut headers = call.headers;
+        let mut query = None;
+        let mut http_method = Method::POST;
+        let body = match call.input {
+            ClientInput::Unary(message) => {
+                let compress = cfg.send_compression != Encoding::Identity
+                    && message.len() >= cfg.compress_min_bytes;
+                let payload = if compress {
+                    cfg.send_compression.compress(&message)?
+                } else {
+                    message
+                };
+                if !framing.enveloped {
+                    framing.write_request_headers(&mut headers, timeout, compress);
+                    if cfg.use_get && method.idempotency == Idempotency::NoSideEffects {
+                        http_method = Method::GET;
+                        query = Some(connect::encode_get_query(
+                            codec,
+                            if compress {
+                                cfg.send_compression
+                            } else {
+                                Encoding::Identity
+                            },
+                            &payload,
+                        ));
+                        headers.remove(http::header::CONTENT_TYPE);
+                        headers.remove(http::header::CONTENT_ENCODING);
+                        Body::empty()
+                    } else {
+                        Body::full(payload)
+                    }
+                } else {
+                    framing.write_request_headers(&mut headers, timeout, compress);
+                    let mut buf = BytesMut::with_capacity(payload.len() + 5);
+                    encode_envelope(
+                        if compress { FLAG_COMPRESSED } else { 0 },
+                        &payload,
+                        &mut buf,
+                    );
+                    Body::full(buf.freeze())
+                }
+            }
+            ClientInput::Stream(source) => {
+                framing.write_request_headers(&mut headers, timeout, true);
+                Body::new(EnvelopeBody::new(
+                    source,
+                    cfg.send_compression,
+                    cfg.compress_min_bytes,
+                    usize::MAX,
+                    Ending::Plain,
+                    None,
+                ))
+            }
+        };
+        let uri = match &query {
+            None => self.channel.uri_for_static(method.path)?,
+            Some(q) => self.channel.uri_for(method.path, Some(q))?,
+        };
+        let mut req = http::Request::new(body);
+        *req.method_mut() = http_method;
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers;
+        Ok(req)
+    }
+
+    async fn exchange(
+        &self,
+        req: http::Request<Body>,
+        method: MethodDescriptor,
+        framing: Framing,
+        deadline: Option<Instant>,
+    ) -> Result<ClientOutput, Status> {
+        let resp = self.channel.send_started(req).await?;
+        // Checked first without waiting: the futures of the rarer ways on (an error
+        // answer, a unary message in an envelope) are boxed, so that neither they nor the
+        // response take room in this future, which every call moves.
+        let reading: futures_util::future::Either<_, BoxFuture<'static, _>> =
+            match self.read_response(resp, method, framing, deadline) {
+                Reading::Done(out) => return out,
+                Reading::Unary(read) => futures_util::future::Either::Left(read),
+                Reading::Error(error) => futures_util::future::Either::Right(Box::pin(error)),
+                Reading::Enveloped(read) => futures_util::future::Either::Right(Box::pin(read)),
+            };
+        reading.await
+    }
+
+    /// Checks a response and says how to read its message (unary) or hands over its
+    /// stream.
+    fn read_response(
+        &self,
+        resp: http::Response<Body>,
+        method: MethodDescriptor,
+        framing: Framing,
+        deadline: Option<Instant>,
+    ) -> Reading<
+        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
+        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
+        impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
+    > {
+        let max = self.config.max_message_size;
+        let (parts, body) = resp.into_parts();
+        let mut resp_headers = parts.headers;
+        if parts.status != StatusCode::OK && framing.needs_error_body() {
+            return Reading::Error(error_answer(parts.status, resp_headers, body, max));
+        }
+        let encoding = match framing.check_response(parts.status, &resp_headers) {
+            Ok(encoding) => encoding,
+            Err(mut e) => {
+                if e.metadata().is_empty() {
+                    *e.metadata_mut() = resp_headers;
+                }
+                return Reading::Done(Err(e));
+            }
+        };
+        if !framing.enveloped {
+            return Reading::Unary(async move {
+                let mut body = body;
+                let raw = collect_limited(&mut body, max).await.map_err(|e| {
+                    if e.code() == crate::Code::Canceled {
+                        Status::unavailable(e.message())
+                    } else {
+                        e
+                    }
+                })?;
+                let message = encoding.decompress(raw, max)?;
+                let trailers = split_unary_trailers(&mut resp_headers);
+                Ok(ClientOutput {
+                    headers: resp_headers,
+                    body: ClientOutputBody::Unary(message, trailers),
+                })
+            });
+        }
+        let streams = method.stream_type.server_streams();
+        let raw = RawStreaming::new(
+            body,
+            framing,
+            encoding,
+            max,
+            Side::Client,
+            // A single message is read within this call, which its deadline already bounds;
+            // only a stream handed to the caller needs its own timer.
+            if streams { deadline } else { None },
+        );
+        if streams {
+            return Reading::Done(Ok(ClientOutput {
+                headers: resp_headers,
+                body: ClientOutputBody::Stream(Box::new(raw)),
+            }));
+        }
+        Reading::Enveloped(enveloped_unary(raw, resp_headers))
+    }
+}
+
+/// How a response is read ([`HttpTransport::read_response`]).
+// Matched as soon as it is made, never kept; boxing a variant would cost an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Reading<U, E, V> {
+    /// Read already (a stream, or a response refused at once).
+    Done(Result<ClientOutput, Status>),
+    /// A Connect unary message.
+    Unary(U),
+    /// An error answer.
+    Error(E),
+    /// A unary message in an envelope (gRPC, gRPC-Web).
+    Enveloped(V),
+}
+
+/// The error a non-200 Connect answer carries in its body.
+async fn error_answer(
+    status: StatusCode,
+    mut headers: HeaderMap,
+    mut body: Body,
+    max: usize,
+) -> Result<ClientOutput, Status> {
+    let raw = collect_limited(&mut body, max).await.unwrap_or_default();
+    let encoding = headers
+        .get(http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Encoding::from_name)
+        .unwrap_or(Encoding::Identity);
+    let raw = encoding.decompress(raw.clone(), max).unwrap_or(raw);
+    let trailers = split_unary_trailers(&mut headers);
+    let mut err = connect::error_from_json(&raw, status.as_u16());
+    let mut metadata = headers;
+    metadata.extend(trailers);
+    *err.metadata_mut() = metadata;
+    Err(err)
+}
+
+/// The one message of a unary response in an envelope, and its trailers.
+async fn enveloped_unary(
+    mut raw: RawStreaming,
+    headers: HeaderMap,
+) -> Result<ClientOutput, Status> {
+    let first = raw.next().await.transpose()?;
+    if raw.next().await.transpose()?.is_some() {
+        return Err(Status::internal(
+            "protocol error: more than one response message for a unary call",
+        ));
+    }
+    let first =
+        first.ok_or_else(|| Status::internal("protocol error: the response has no message"))?;
+    let trailers = raw.take_trailers().unwrap_or_default();
+    Ok(ClientOutput {
+        headers,
+        body: ClientOutputBody::Unary(first, trailers),
+    })
+}
+
+pin_project_lite::pin_project! {
+    /// `fut`, unless `sleep` ends first: then `deadline_exceeded`.
+    struct Deadline<F> {
+        #[pin]
+        fut: F,
+        #[pin]
+        sleep: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<F> std::future::Future for Deadline<F>
+where
+    F: std::future::Future<Output = Result<ClientOutput, Status>>,
+{
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        if let std::task::Poll::Ready(out) = this.fut.poll(cx) {
+            return std::task::Poll::Ready(out);
+        }
+        match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(std::task::Poll::Ready(())) => {
+                std::task::Poll::Ready(Err(Status::deadline_exceeded("the call's deadline passed")))
+            }
+            _ => std::task::Poll::Pending,
+        }
+    }
+}
