@@ -13,3 +13,5 @@ if ! command -v ip >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
 fi
 cargo test --workspace --all-targets "$@"
+# The examples in the documentation compile (and run where they can).
+cargo test --workspace --doc "$@"

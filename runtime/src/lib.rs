@@ -1,10 +1,38 @@
 //! connect-plugin: a remote-first plugin system for Rust over the Connect protocol, also
 //! speaking gRPC and gRPC-Web.
 //!
-//! Layers, lowest first: [`protocol`] (pure wire logic), [`transport`] (HTTP servers and
-//! clients over TCP, TLS, Unix sockets and in-memory links), [`rpc`] (typed calls,
-//! routing and interceptors — the API generated code targets) and [`interceptors`]
-//! (ready-made ones: authentication, rate limiting).
+//! Plugins are separate processes (or containers, or remote services); a host launches or
+//! connects to them, handshakes and *dispenses* typed clients — `Arc<dyn KvService>`, the
+//! trait the plugin implements — generated from `.proto` services by
+//! `protoc-gen-connect-plugin`.
+//!
+//! The crate is built in layers, each using only those below it (a test checks it):
+//!
+//! | layer | what it holds |
+//! |---|---|
+//! | [`protocol`] | pure wire logic: codes and [`Status`], envelopes, codecs, compression, timeouts, Connect / gRPC / gRPC-Web framing (no I/O) |
+//! | [`transport`] | HTTP servers and client channels over TCP, TLS, Unix sockets and in-memory links |
+//! | [`rpc`] | typed calls: [`Request`]/[`Response`], [`Streaming`], handlers, the [`Router`], the [`Client`], the interceptor chain and [`ClientTransport`](rpc::ClientTransport), the seam that decides where a call goes |
+//! | [`interceptors`] | ready-made interceptors: retry, circuit breaker, the client chain, authentication, rate limits |
+//! | [`plugin`] | the [`Plugin`] descriptor, [`PluginSet`], serving plugins ([`plugin::serve_main`]) and using them ([`plugin::PluginClient`]: launch, handshake, dispense, health, restart, reattach) |
+//! | [`pb`], [`codegen`] | the plugin protocol's generated code, and what generated code names |
+//!
+//! # Example
+//!
+//! A plugin binary serves its implementation; a host launches it and calls it through
+//! the trait (`examples/kv` in the repository is the complete program):
+//!
+//! ```ignore
+//! // The plugin.
+//! let plugins = PluginSet::new().with::<KvServicePlugin>(Arc::new(MyStore::default()));
+//! connect_plugin::plugin::serve_main(ServeConfig::new(cookie, plugins)).await;
+//!
+//! // The host.
+//! let plugin = PluginClient::builder(cookie).command("path/to/kv-plugin").start().await?;
+//! let kv: Arc<dyn KvService> = plugin.dispense::<KvServicePlugin>()?;
+//! kv.put(PutRequest { key, value }.into()).await?;
+//! plugin.kill().await;
+//! ```
 #![warn(missing_docs)]
 
 pub mod codegen;

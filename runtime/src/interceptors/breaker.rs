@@ -99,6 +99,26 @@ struct Inner {
 }
 
 /// A circuit breaker for one endpoint (or plugin), usable as a client [`Interceptor`].
+///
+/// # Example
+///
+/// One breaker shared by every client of an endpoint, opened after five failures in a row
+/// and tried again after ten seconds:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use connect_plugin::interceptors::{BreakerConfig, BreakerState, CircuitBreaker, ClientChain};
+///
+/// let breaker = Arc::new(CircuitBreaker::new("inventory", BreakerConfig {
+///     consecutive_failures: 5,
+///     cool_down: Duration::from_secs(10),
+///     ..BreakerConfig::default()
+/// }));
+/// let chain = ClientChain::new().circuit_breaker(breaker.clone());
+/// assert_eq!(breaker.state(), BreakerState::Closed);
+/// # let _ = chain;
+/// ```
 pub struct CircuitBreaker {
     name: String,
     config: BreakerConfig,

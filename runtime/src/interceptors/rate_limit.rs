@@ -214,6 +214,23 @@ struct Inner<C: Clock> {
 }
 
 /// The rate-limiting server interceptor. Clones share one table of keys.
+///
+/// # Example
+///
+/// Ten calls a second per caller, with bursts of twenty, on a router (put it after the
+/// authenticator, so callers are told apart by their identity):
+///
+/// ```
+/// use std::num::NonZeroU32;
+/// use connect_plugin::Router;
+/// use connect_plugin::interceptors::rate_limit::{RateLimit, RateLimitConfig};
+///
+/// let ten = NonZeroU32::new(10).unwrap();
+/// let limit = RateLimit::new(RateLimitConfig::per_second(ten).burst(ten.saturating_mul(ten)));
+/// let router = Router::new().interceptor(limit.clone());
+/// assert_eq!(limit.key_count(), 0);
+/// # let _ = router;
+/// ```
 pub struct RateLimit<C: Clock = DefaultClock> {
     inner: Arc<Inner<C>>,
 }

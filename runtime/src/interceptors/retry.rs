@@ -29,6 +29,26 @@ use crate::rpc::{
 };
 
 /// How a call is retried.
+///
+/// # Example
+///
+/// Five attempts with backoff from 20 ms, for a client's chain or for one call (a policy in
+/// the request's extensions wins over the chain's):
+///
+/// ```
+/// use std::time::Duration;
+/// use connect_plugin::Request;
+/// use connect_plugin::interceptors::{ClientChain, RetryPolicy};
+///
+/// let policy = RetryPolicy::default()
+///     .with_max_attempts(5)
+///     .with_backoff(Duration::from_millis(20), 2.0, Duration::from_secs(1));
+/// let chain = ClientChain::new().retry(policy);
+///
+/// let mut once = Request::new(());
+/// once.extensions_mut().insert(RetryPolicy::disabled());
+/// # let _ = chain;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (default 3; 1 turns retrying off).
