@@ -39,13 +39,13 @@
 //! match. Neither the position of the first wrong byte nor the length of a valid secret
 //! shows in the time a check takes, and error messages never repeat what was presented.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use futures_util::future::BoxFuture;
 use http::header::AUTHORIZATION;
-use http::{Extensions, HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use ring::hmac;
 use rustls::pki_types::CertificateDer;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
@@ -53,156 +53,16 @@ use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use crate::protocol::Status;
 use crate::rpc::{
     CallOutput, ClientCall, ClientNext, ClientOutput, Interceptor, MethodDescriptor,
-    PeerCertificates, Request, ServerCall, ServerNext,
+    PeerCertificates, ServerCall, ServerNext,
 };
 use crate::transport::Connection;
 
+/// The caller's identity lives in the call layer, which carries it; re-exported here, where
+/// it is made.
+pub use crate::rpc::{Identity, IdentityExt};
+
 /// The header [`ApiKeyAuth`] uses unless told otherwise.
 pub const DEFAULT_API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
-
-// ---------------------------------------------------------------------------------------
-// Identity
-// ---------------------------------------------------------------------------------------
-
-/// Who a call comes from: a principal name, roles and free-form attributes, and the scheme
-/// that authenticated it. Cheap to clone (shared).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Identity(Arc<IdentityInner>);
-
-#[derive(Clone, PartialEq, Eq)]
-struct IdentityInner {
-    /// Shared, so that per-caller tables (the rate limiter's) key on it without copying.
-    principal: Arc<str>,
-    roles: BTreeSet<String>,
-    attributes: BTreeMap<String, String>,
-    scheme: Option<&'static str>,
-}
-
-impl Identity {
-    /// An identity named `principal`, without roles or attributes.
-    pub fn new(principal: impl Into<String>) -> Self {
-        Identity(Arc::new(IdentityInner {
-            principal: Arc::from(principal.into()),
-            roles: BTreeSet::new(),
-            attributes: BTreeMap::new(),
-            scheme: None,
-        }))
-    }
-
-    /// Adds a role.
-    pub fn with_role(mut self, role: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.0).roles.insert(role.into());
-        self
-    }
-
-    /// Adds roles.
-    pub fn with_roles<R: Into<String>>(mut self, roles: impl IntoIterator<Item = R>) -> Self {
-        let inner = Arc::make_mut(&mut self.0);
-        inner.roles.extend(roles.into_iter().map(Into::into));
-        self
-    }
-
-    /// Sets an attribute (replacing one of the same key).
-    pub fn with_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.0)
-            .attributes
-            .insert(key.into(), value.into());
-        self
-    }
-
-    /// The principal's name.
-    pub fn principal(&self) -> &str {
-        &self.0.principal
-    }
-
-    /// The principal's name, shared.
-    pub(crate) fn principal_shared(&self) -> Arc<str> {
-        self.0.principal.clone()
-    }
-
-    /// The roles, in order.
-    pub fn roles(&self) -> impl Iterator<Item = &str> {
-        self.0.roles.iter().map(String::as_str)
-    }
-
-    /// Whether the identity has `role`.
-    pub fn has_role(&self, role: &str) -> bool {
-        self.0.roles.contains(role)
-    }
-
-    /// An attribute's value.
-    pub fn attribute(&self, key: &str) -> Option<&str> {
-        self.0.attributes.get(key).map(String::as_str)
-    }
-
-    /// The attributes, in key order.
-    pub fn attributes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// How the identity was authenticated: `"bearer"`, `"api-key"`, `"mtls"`, or what a
-    /// custom provider set with [`Identity::with_scheme`]; `None` for an identity that has
-    /// not been through a provider.
-    pub fn scheme(&self) -> Option<&'static str> {
-        self.0.scheme
-    }
-
-    /// Records the scheme that authenticated this identity (for custom providers).
-    pub fn with_scheme(mut self, scheme: &'static str) -> Self {
-        if self.0.scheme != Some(scheme) {
-            Arc::make_mut(&mut self.0).scheme = Some(scheme);
-        }
-        self
-    }
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("principal", &self.0.principal)
-            .field("roles", &self.0.roles)
-            .field("attributes", &self.0.attributes)
-            .field("scheme", &self.0.scheme)
-            .finish()
-    }
-}
-
-impl std::fmt::Display for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.principal)
-    }
-}
-
-/// Reads the authenticated [`Identity`] of a call, wherever a server has the call's
-/// extensions: `request.identity()` in a handler.
-pub trait IdentityExt {
-    /// The identity an [`Authenticator`] (or a provider used as an interceptor) attached;
-    /// `None` on a call that was not authenticated (a public method, say).
-    fn identity(&self) -> Option<&Identity>;
-}
-
-impl<T> IdentityExt for Request<T> {
-    fn identity(&self) -> Option<&Identity> {
-        self.authenticated()
-    }
-}
-
-impl IdentityExt for ServerCall {
-    fn identity(&self) -> Option<&Identity> {
-        self.identity
-            .as_ref()
-            .or_else(|| self.extensions.get::<Identity>())
-    }
-}
-
-impl IdentityExt for Extensions {
-    fn identity(&self) -> Option<&Identity> {
-        self.get::<Identity>()
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Secrets: keyed digests compared in constant time
@@ -969,7 +829,7 @@ impl AuthProvider for MtlsAuth {
         // or a second provider).
         let conn = call.connection.as_deref();
         let own = conn.filter(|conn| conn.certificates().is_some());
-        if let Some(id) = own.and_then(|conn| conn.certificate_identity(self.id)) {
+        if let Some(id) = own.and_then(|conn| conn.certificate_identity::<Identity>(self.id)) {
             return Authentication::Verified(id.clone());
         }
         let known = conn.and_then(|conn| {
@@ -1380,6 +1240,8 @@ impl Interceptor for Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Extensions;
+
     use crate::protocol::{Codec, Protocol, StreamType};
     use crate::rpc::{CallInput, Idempotency};
 
@@ -1791,10 +1653,12 @@ mod tests {
         assert_eq!(first_reads.load(Ordering::Relaxed), 1);
         assert_eq!(second_reads.load(Ordering::Relaxed), 1);
         assert_eq!(
-            conn.certificate_identity(first.id).unwrap().principal(),
+            conn.certificate_identity::<Identity>(first.id)
+                .unwrap()
+                .principal(),
             "first:host"
         );
-        assert!(conn.certificate_identity(second.id).is_none());
+        assert!(conn.certificate_identity::<Identity>(second.id).is_none());
 
         // A fresh connection is read afresh.
         assert_eq!(principal(&first, &mut on(Some(&tls()))), "first:host");
@@ -1809,7 +1673,7 @@ mod tests {
             assert_eq!(principal(&first, &mut call), "first:host");
         }
         assert_eq!(first_reads.load(Ordering::Relaxed), 3);
-        assert!(plain.certificate_identity(first.id).is_none());
+        assert!(plain.certificate_identity::<Identity>(first.id).is_none());
 
         // Without a connection nothing is remembered; without certificates there is nothing.
         for _ in 0..2 {
@@ -1864,22 +1728,5 @@ mod tests {
         assert_eq!(der::next(&[0x04, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
         assert_eq!(der::next(&[0x04, 0x80]), None);
         assert_eq!(der::next(&[0x1f, 0x00]), None);
-    }
-
-    #[test]
-    fn identity_builder_and_debug() {
-        let id = Identity::new("p")
-            .with_roles(["b", "a"])
-            .with_attribute("k", "v")
-            .with_scheme("custom");
-        assert_eq!(id.roles().collect::<Vec<_>>(), ["a", "b"]);
-        assert!(id.has_role("a") && !id.has_role("c"));
-        assert_eq!(id.attribute("k"), Some("v"));
-        assert_eq!(id.attributes().count(), 1);
-        assert_eq!(id.to_string(), "p");
-        assert!(format!("{id:?}").contains("principal: \"p\""));
-        let mut ext = Extensions::new();
-        ext.insert(id.clone());
-        assert_eq!(ext.identity(), Some(&id));
     }
 }

@@ -1,11 +1,13 @@
 //! The typed call layer that generated code targets: requests and responses with metadata,
 //! message streams, handlers for the four method kinds, the router (a `tower::Service`),
-//! the client with its call helpers, and the interceptor chain on both sides.
+//! the client with its call helpers, the interceptor chain on both sides, and the caller's
+//! [`Identity`] that server calls carry once an interceptor has verified it.
 
 pub mod body;
 pub mod call;
 pub mod client;
 pub mod handler;
+pub mod identity;
 pub mod interceptor;
 pub mod message;
 pub mod router;
@@ -18,6 +20,7 @@ pub use call::{
 };
 pub use client::{Client, ClientConfig};
 pub use handler::{BoxStream, bidi_streaming, client_streaming, server_streaming, unary};
+pub use identity::{Identity, IdentityExt};
 pub use interceptor::{
     ClientNext, ClientTransport, Handler, Interceptor, OwnedClientNext, ServerNext,
 };
