@@ -437,16 +437,16 @@ struct CpCaller(connect_plugin::Client);
 /// The chain a plugin's dispensed clients get by default (circuit breaker, retry), with a
 /// bearer token in front, as `PluginClient` builds it.
 fn chain() -> Res<connect_plugin::interceptors::ClientChain> {
-    use connect_plugin::interceptors::auth::{ApiKeyAuth, BearerAuth};
+    use connect_plugin::interceptors::auth::{ApiKey, BearerToken};
     use connect_plugin::interceptors::{BreakerConfig, CircuitBreaker, ClientChain, RetryPolicy};
     // BENCH_CHAIN=auth,breaker,retry (the default) picks parts, to see what each costs.
     let parts = crate::server::chain_parts();
     let mut chain = ClientChain::new();
     if parts.contains("auth") {
-        chain = chain.interceptor(BearerAuth::client(crate::server::BENCH_TOKEN)?);
+        chain = chain.interceptor(BearerToken::new(crate::server::BENCH_TOKEN)?);
     }
     if parts.contains("apikey") {
-        chain = chain.interceptor(ApiKeyAuth::client(crate::server::BENCH_API_KEY)?.indexed());
+        chain = chain.interceptor(ApiKey::new(crate::server::BENCH_API_KEY)?.indexed());
     }
     if parts.contains("breaker") {
         chain = chain.circuit_breaker(std::sync::Arc::new(CircuitBreaker::new(

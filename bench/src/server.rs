@@ -197,12 +197,12 @@ fn cp_router_auth() -> Res<connect_plugin::Router> {
     let parts = chain_parts();
     let mut auth = Authenticator::new();
     if parts.contains("auth") {
-        auth = auth.provider(BearerAuth::server(
+        auth = auth.provider(BearerAuth::new(
             Credentials::new().with(BENCH_TOKEN, Identity::new("bench")),
         ));
     }
     if parts.contains("apikey") {
-        auth = auth.provider(ApiKeyAuth::server(
+        auth = auth.provider(ApiKeyAuth::new(
             Credentials::new().with(BENCH_API_KEY, Identity::new("bench")),
         ));
     }

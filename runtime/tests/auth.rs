@@ -8,15 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use connect_plugin::interceptors::auth::{
-    ApiKeyAuth, Authenticator, BearerAuth, Credentials, Identity, IdentityExt as _, MethodPolicy,
-    MtlsAuth, PrincipalSource,
+    ApiKey, ApiKeyAuth, Authenticator, BearerAuth, BearerToken, Credentials, Identity,
+    IdentityExt as _, MethodPolicy, MtlsAuth, PrincipalSource,
 };
 use connect_plugin::protocol::{Code, StreamType};
 use connect_plugin::rpc::{self, Idempotency, MethodDescriptor, Request, Response, Streaming};
 use connect_plugin::transport::{ListenAddr, RunningServer};
 use connect_plugin::{Channel, Client, Router, Server, Status};
 use futures_util::StreamExt as _;
-use http::HeaderName;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 mod common;
@@ -189,8 +188,8 @@ fn keys() -> Credentials {
 /// public.
 fn authenticator() -> Authenticator {
     Authenticator::new()
-        .provider(BearerAuth::server(tokens()))
-        .provider(ApiKeyAuth::server(keys()))
+        .provider(BearerAuth::new(tokens()))
+        .provider(ApiKeyAuth::new(keys()))
         .authorize(
             MethodPolicy::allow_unlisted()
                 .allow_role("/auth.v1.Svc/Admin", "admin")
@@ -238,9 +237,9 @@ async fn bearer_token_reaches_the_handler_as_an_identity() {
     let calls = Arc::new(AtomicUsize::new(0));
     let (server, url) = serve(router(calls.clone()).interceptor(authenticator())).await;
 
-    let alice = client(&url).with_interceptor(BearerAuth::client("tok-alice-0123456789").unwrap());
+    let alice = client(&url).with_interceptor(BearerToken::new("tok-alice-0123456789").unwrap());
     assert_eq!(call(&alice, &WHOAMI).await.unwrap(), "alice|bearer|");
-    let root = client(&url).with_interceptor(BearerAuth::client("tok-admin-0123456789").unwrap());
+    let root = client(&url).with_interceptor(BearerToken::new("tok-admin-0123456789").unwrap());
     assert_eq!(
         call(&root, &ADMIN).await.unwrap(),
         "admin:root|bearer|admin"
@@ -284,8 +283,8 @@ async fn an_indexed_api_key_is_sent_once_per_connection_and_a_default_one_every_
     let (server, url) = serve(router(calls.clone()).interceptor(authenticator())).await;
     let key = "key-dashboard-42";
     let n = 20;
-    let never_indexed = upstream_bytes(&url, ApiKeyAuth::client(key).unwrap(), n).await;
-    let indexed = upstream_bytes(&url, ApiKeyAuth::client(key).unwrap().indexed(), n).await;
+    let never_indexed = upstream_bytes(&url, ApiKey::new(key).unwrap(), n).await;
+    let indexed = upstream_bytes(&url, ApiKey::new(key).unwrap().indexed(), n).await;
     // Never indexed, the key (and the header's name) is coded into every request (at least
     // 5 bits a character); indexed, the pair is a one-byte reference.
     let per_call_saving = (never_indexed - indexed) as f64 / n as f64;
@@ -316,11 +315,11 @@ async fn missing_or_wrong_credentials_are_unauthenticated_and_never_echoed() {
         "tok-alice-0123456788",
         "x",
     ] {
-        let c = client(&url).with_interceptor(BearerAuth::client(wrong).unwrap());
+        let c = client(&url).with_interceptor(BearerToken::new(wrong).unwrap());
         let s = refused(call(&c, &WHOAMI).await, Code::Unauthenticated, &[wrong]);
         assert_eq!(s.message(), "the bearer token is not valid");
     }
-    let c = client(&url).with_interceptor(ApiKeyAuth::client("key-dashboard-43").unwrap());
+    let c = client(&url).with_interceptor(ApiKey::new("key-dashboard-43").unwrap());
     let s = refused(
         call(&c, &WHOAMI).await,
         Code::Unauthenticated,
@@ -354,7 +353,7 @@ async fn the_wrong_identity_for_a_method_is_permission_denied() {
     let calls = Arc::new(AtomicUsize::new(0));
     let (server, url) = serve(router(calls.clone()).interceptor(authenticator())).await;
 
-    let alice = client(&url).with_interceptor(BearerAuth::client("tok-alice-0123456789").unwrap());
+    let alice = client(&url).with_interceptor(BearerToken::new("tok-alice-0123456789").unwrap());
     let s = refused(
         call(&alice, &ADMIN).await,
         Code::PermissionDenied,
@@ -364,7 +363,7 @@ async fn the_wrong_identity_for_a_method_is_permission_denied() {
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 
     // The API key's principal is allowed by name.
-    let dash = client(&url).with_interceptor(ApiKeyAuth::client("key-dashboard-42").unwrap());
+    let dash = client(&url).with_interceptor(ApiKey::new("key-dashboard-42").unwrap());
     assert_eq!(
         call(&dash, &ADMIN).await.unwrap(),
         "admin:dashboard|api-key|ops"
@@ -372,25 +371,23 @@ async fn the_wrong_identity_for_a_method_is_permission_denied() {
 
     // A deny-by-default table with a closure-free setup, on a provider of its own.
     let strict = Authenticator::new()
-        .provider(BearerAuth::server(tokens()))
+        .provider(BearerAuth::new(tokens()))
         .authorize(MethodPolicy::deny_unlisted().allow_principal("auth.v1.Svc", "root"));
     let (server2, url2) = serve(router(calls.clone()).interceptor(strict)).await;
-    let alice2 =
-        client(&url2).with_interceptor(BearerAuth::client("tok-alice-0123456789").unwrap());
+    let alice2 = client(&url2).with_interceptor(BearerToken::new("tok-alice-0123456789").unwrap());
     refused(call(&alice2, &WHOAMI).await, Code::PermissionDenied, &[]);
     refused(call(&alice2, &HEALTH).await, Code::PermissionDenied, &[]);
-    let root2 = client(&url2).with_interceptor(BearerAuth::client("tok-admin-0123456789").unwrap());
+    let root2 = client(&url2).with_interceptor(BearerToken::new("tok-admin-0123456789").unwrap());
     assert_eq!(call(&root2, &WHOAMI).await.unwrap(), "root|bearer|admin");
 
     // A closure policy.
     let closure = Authenticator::new()
-        .provider(BearerAuth::server(tokens()))
+        .provider(BearerAuth::new(tokens()))
         .authorize(|id: &Identity, m: &MethodDescriptor| {
             m.method() != "Admin" || id.principal() == "root"
         });
     let (server3, url3) = serve(router(calls.clone()).interceptor(closure)).await;
-    let alice3 =
-        client(&url3).with_interceptor(BearerAuth::client("tok-alice-0123456789").unwrap());
+    let alice3 = client(&url3).with_interceptor(BearerToken::new("tok-alice-0123456789").unwrap());
     assert_eq!(call(&alice3, &WHOAMI).await.unwrap(), "alice|bearer|");
     refused(call(&alice3, &ADMIN).await, Code::PermissionDenied, &[]);
 
@@ -402,19 +399,19 @@ async fn the_wrong_identity_for_a_method_is_permission_denied() {
 #[tokio::test]
 async fn api_key_alone_and_in_a_custom_header() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let header = HeaderName::from_static("x-plugin-key");
-    let server_side = ApiKeyAuth::server(keys()).header(header.clone());
+    let header = "x-plugin-key";
+    let server_side = ApiKeyAuth::new(keys()).header(header).unwrap();
     let (server, url) = serve(router(calls).interceptor(server_side)).await;
 
     let good = client(&url).with_interceptor(
-        ApiKeyAuth::client("key-dashboard-42")
+        ApiKey::new("key-dashboard-42")
             .unwrap()
-            .header(header),
+            .header(header)
+            .unwrap(),
     );
     assert_eq!(call(&good, &WHOAMI).await.unwrap(), "dashboard|api-key|ops");
     // The key in the default header is not looked at.
-    let default_header =
-        client(&url).with_interceptor(ApiKeyAuth::client("key-dashboard-42").unwrap());
+    let default_header = client(&url).with_interceptor(ApiKey::new("key-dashboard-42").unwrap());
     let s = refused(
         call(&default_header, &WHOAMI).await,
         Code::Unauthenticated,
@@ -431,14 +428,14 @@ async fn providers_compose_in_order_and_the_first_with_credentials_decides() {
 
     // Both kinds presented and valid: the bearer provider (first) decides.
     let both = client(&url)
-        .with_interceptor(BearerAuth::client("tok-alice-0123456789").unwrap())
-        .with_interceptor(ApiKeyAuth::client("key-dashboard-42").unwrap());
+        .with_interceptor(BearerToken::new("tok-alice-0123456789").unwrap())
+        .with_interceptor(ApiKey::new("key-dashboard-42").unwrap());
     assert_eq!(call(&both, &WHOAMI).await.unwrap(), "alice|bearer|");
 
     // An invalid bearer token is not rescued by a valid API key.
     let bad_first = client(&url)
-        .with_interceptor(BearerAuth::client("tok-wrong").unwrap())
-        .with_interceptor(ApiKeyAuth::client("key-dashboard-42").unwrap());
+        .with_interceptor(BearerToken::new("tok-wrong").unwrap())
+        .with_interceptor(ApiKey::new("key-dashboard-42").unwrap());
     refused(
         call(&bad_first, &WHOAMI).await,
         Code::Unauthenticated,
@@ -446,7 +443,7 @@ async fn providers_compose_in_order_and_the_first_with_credentials_decides() {
     );
 
     // Only the second kind presented: the second provider decides.
-    let key_only = client(&url).with_interceptor(ApiKeyAuth::client("key-dashboard-42").unwrap());
+    let key_only = client(&url).with_interceptor(ApiKey::new("key-dashboard-42").unwrap());
     assert_eq!(
         call(&key_only, &WHOAMI).await.unwrap(),
         "dashboard|api-key|ops"
@@ -456,7 +453,7 @@ async fn providers_compose_in_order_and_the_first_with_credentials_decides() {
         call(&key_only, &HEALTH).await.unwrap(),
         "dashboard|api-key|ops"
     );
-    let bad_key = client(&url).with_interceptor(ApiKeyAuth::client("nope").unwrap());
+    let bad_key = client(&url).with_interceptor(ApiKey::new("nope").unwrap());
     refused(
         call(&bad_key, &HEALTH).await,
         Code::Unauthenticated,
@@ -485,7 +482,7 @@ async fn streaming_calls_are_authenticated_too() {
     let calls = Arc::new(AtomicUsize::new(0));
     let (server, url) = serve(router(calls.clone()).interceptor(authenticator())).await;
     let none = client(&url);
-    let alice = client(&url).with_interceptor(BearerAuth::client("tok-alice-0123456789").unwrap());
+    let alice = client(&url).with_interceptor(BearerToken::new("tok-alice-0123456789").unwrap());
 
     let s = first_of(
         none.server_streaming(&SERVER_STREAM, Request::new(msg("x")))
@@ -761,7 +758,7 @@ async fn mtls_finds_nothing_on_plain_connections() {
     let calls = Arc::new(AtomicUsize::new(0));
     let auth = Authenticator::new()
         .provider(MtlsAuth::default())
-        .provider(BearerAuth::server(tokens()));
+        .provider(BearerAuth::new(tokens()));
     let (server, url) = serve(router(calls).interceptor(auth)).await;
     let s = refused(
         call(&client(&url), &WHOAMI).await,
@@ -770,7 +767,7 @@ async fn mtls_finds_nothing_on_plain_connections() {
     );
     assert!(s.message().contains("TLS client certificate"), "{s:?}");
     // The next provider still gets its turn.
-    let alice = client(&url).with_interceptor(BearerAuth::client("tok-alice-0123456789").unwrap());
+    let alice = client(&url).with_interceptor(BearerToken::new("tok-alice-0123456789").unwrap());
     assert_eq!(call(&alice, &WHOAMI).await.unwrap(), "alice|bearer|");
     server.shutdown(std::time::Duration::ZERO).await;
 }

@@ -5,7 +5,9 @@
 use std::num::{NonZeroU32, NonZeroU64};
 use std::time::Duration;
 
-use connect_plugin::interceptors::auth::{Authenticator, BearerAuth, Credentials, Identity};
+use connect_plugin::interceptors::auth::{
+    Authenticator, BearerAuth, BearerToken, Credentials, Identity,
+};
 use connect_plugin::interceptors::rate_limit::{
     DEFAULT_RUNTIME_ID_HEADER, FakeRelativeClock, RateLimit, RateLimitConfig,
 };
@@ -183,7 +185,7 @@ async fn identities_and_runtime_ids_have_buckets_of_their_own() {
     let clock = FakeRelativeClock::default();
     let rl = limiter(&clock);
     let auth = Authenticator::new()
-        .provider(BearerAuth::server(
+        .provider(BearerAuth::new(
             Credentials::new()
                 .with("tok-alice", Identity::new("alice"))
                 .with("tok-bob", Identity::new("bob")),
@@ -192,8 +194,8 @@ async fn identities_and_runtime_ids_have_buckets_of_their_own() {
     // Authentication first, so the limiter sees the identity.
     let (server, url) = serve(router().interceptor(auth).interceptor(rl.clone())).await;
 
-    let alice = client(&url).with_interceptor(BearerAuth::client("tok-alice").unwrap());
-    let bob = client(&url).with_interceptor(BearerAuth::client("tok-bob").unwrap());
+    let alice = client(&url).with_interceptor(BearerToken::new("tok-alice").unwrap());
+    let bob = client(&url).with_interceptor(BearerToken::new("tok-bob").unwrap());
     for _ in 0..3 {
         call(&alice).await.unwrap();
     }

@@ -550,13 +550,15 @@ async fn standalone_plugin_reached_by_endpoint() {
 
 #[tokio::test]
 async fn plugin_side_auth_and_host_side_chain_work_together() {
-    use connect_plugin::interceptors::auth::{Authenticator, BearerAuth, Credentials, Identity};
+    use connect_plugin::interceptors::auth::{
+        Authenticator, BearerAuth, BearerToken, Credentials, Identity,
+    };
     use connect_plugin::plugin::{PluginSet, ServeConfig};
     let set = PluginSet::new().with::<KvServicePlugin>(Arc::new(kv::KvStore::default()));
     // The plugin demands a bearer token for its services; the plugin protocol itself
     // (handshake, health, control) stays open to the host.
     let auth = Authenticator::new()
-        .provider(BearerAuth::server(
+        .provider(BearerAuth::new(
             Credentials::new().with("s3cret", Identity::new("host")),
         ))
         .public("connectplugin.v1.HandshakeService")
@@ -567,7 +569,7 @@ async fn plugin_side_auth_and_host_side_chain_work_together() {
         .in_memory(config.clone())
         .chain(
             connect_plugin::interceptors::ClientChain::resilient("kv")
-                .interceptor(BearerAuth::client("s3cret").unwrap()),
+                .interceptor(BearerToken::new("s3cret").unwrap()),
         )
         .start()
         .await

@@ -86,9 +86,9 @@ pub struct ServerCall {
     /// not received by this crate's server).
     pub connection: Option<std::sync::Arc<crate::transport::Connection>>,
     /// Who called, once an auth interceptor has verified it
-    /// ([`IdentityExt`](crate::interceptors::auth::IdentityExt) reads it); handlers find it
-    /// in the request's extensions too.
-    pub identity: Option<crate::interceptors::auth::Identity>,
+    /// ([`IdentityExt`](super::IdentityExt) reads it); handlers find it in the request's
+    /// extensions too.
+    pub identity: Option<super::identity::Identity>,
     /// The caller's deadline.
     pub deadline: Option<Instant>,
     /// The protocol the call arrived on.

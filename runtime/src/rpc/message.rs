@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use http::{Extensions, HeaderMap};
 
-use crate::interceptors::auth::Identity;
+use super::identity::Identity;
 use crate::protocol::Protocol;
 use crate::transport::Connection;
 

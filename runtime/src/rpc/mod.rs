@@ -1,12 +1,16 @@
 //! The typed call layer that generated code targets: requests and responses with metadata,
 //! message streams, handlers for the four method kinds, the router (a `tower::Service`),
-//! the client with its call helpers, and the interceptor chain on both sides.
+//! the client with its call helpers, the interceptor chain on both sides, the
+//! [`ClientTransport`] seam that decides where a client's call goes (HTTP by
+//! [`HttpTransport`], a swap by [`TransportSwitch`]), and the caller's [`Identity`] that
+//! server calls carry once an interceptor has verified it.
 
 pub mod body;
 pub mod call;
 pub mod client;
 pub mod handler;
 pub mod http_transport;
+pub mod identity;
 pub mod interceptor;
 pub mod message;
 pub mod router;
@@ -21,6 +25,7 @@ pub use call::{
 pub use client::{Client, ClientConfig};
 pub use handler::{BoxStream, bidi_streaming, client_streaming, server_streaming, unary};
 pub use http_transport::HttpTransport;
+pub use identity::{Identity, IdentityExt};
 pub use interceptor::{ClientNext, Handler, Interceptor, OwnedClientNext, ServerNext};
 pub use message::{PeerAddr, PeerCertificates, Request, Response};
 pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, Router};

@@ -278,9 +278,10 @@ pub trait HttpHandler: Send + Sync + 'static {
 pub struct Connection {
     peer: PeerAddr,
     certs: Option<PeerCertificates>,
-    /// What the first provider to read `certs` made of them, with its id
-    /// ([`Connection::certificate_identity`]).
-    cert_identity: std::sync::OnceLock<(u64, crate::interceptors::auth::Identity)>,
+    /// What the first reader of `certs` (an auth provider) made of them, with its id
+    /// ([`Connection::certificate_identity`]). Type-erased: the transport names nothing of
+    /// the layers above it.
+    cert_identity: std::sync::OnceLock<(u64, Box<dyn std::any::Any + Send + Sync>)>,
     state: std::sync::Mutex<http::Extensions>,
 }
 
@@ -320,28 +321,29 @@ impl Connection {
         self.certs.as_ref()
     }
 
-    /// The identity auth provider `provider` made of [`Connection::certificates`], if it was
-    /// the first to keep one. A connection's certificates never change, so neither does
-    /// this; kept beside them, a call finds it without the state's lock and map (on every
-    /// call of an mTLS connection, in memory the call has just read).
-    pub(crate) fn certificate_identity(
-        &self,
-        provider: u64,
-    ) -> Option<&crate::interceptors::auth::Identity> {
-        self.cert_identity
-            .get()
-            .and_then(|(by, identity)| (*by == provider).then_some(identity))
+    /// The identity (a `T`) that `provider`, an auth provider's id, made of
+    /// [`Connection::certificates`], if it was the first to keep one. A connection's
+    /// certificates never change, so neither does this; kept beside them, a call finds it
+    /// without the state's lock and map (on every call of an mTLS connection, in memory the
+    /// call has just read). `None` as well when what `provider` kept is not a `T`.
+    pub(crate) fn certificate_identity<T: std::any::Any>(&self, provider: u64) -> Option<&T> {
+        match self.cert_identity.get() {
+            Some((by, identity)) if *by == provider => identity.downcast_ref(),
+            _ => None,
+        }
     }
 
     /// Keeps `identity` as what `provider` made of the certificates; `false` when another
-    /// provider's is kept already.
-    pub(crate) fn keep_certificate_identity(
+    /// provider's is kept already (or `provider` kept something other than a `T`).
+    pub(crate) fn keep_certificate_identity<T: std::any::Any + Send + Sync>(
         &self,
         provider: u64,
-        identity: crate::interceptors::auth::Identity,
+        identity: T,
     ) -> bool {
-        self.cert_identity.set((provider, identity)).is_ok()
-            || self.certificate_identity(provider).is_some()
+        self.cert_identity
+            .set((provider, Box::new(identity)))
+            .is_ok()
+            || self.certificate_identity::<T>(provider).is_some()
     }
 
     /// Runs `f` on the connection's state (under a lock: keep `f` short).
@@ -390,5 +392,28 @@ impl PeerCertificates {
     /// The whole chain as presented, end-entity certificate first.
     pub fn chain(&self) -> &[rustls::pki_types::CertificateDer<'static>] {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_identity_slot_keeps_the_first_providers_value_by_type() {
+        let conn = Connection::new(PeerAddr::Memory);
+        assert_eq!(conn.certificate_identity::<String>(1), None);
+        assert!(conn.keep_certificate_identity(1, "first".to_owned()));
+        // Kept again by the same provider: still its own (the first value stays).
+        assert!(conn.keep_certificate_identity(1, "again".to_owned()));
+        assert_eq!(
+            conn.certificate_identity::<String>(1).map(String::as_str),
+            Some("first")
+        );
+        // Another provider finds the place taken; asked for another type, nothing.
+        assert!(!conn.keep_certificate_identity(2, "second".to_owned()));
+        assert_eq!(conn.certificate_identity::<String>(2), None);
+        assert_eq!(conn.certificate_identity::<u32>(1), None);
+        assert!(!conn.keep_certificate_identity(1, 7u32));
     }
 }
