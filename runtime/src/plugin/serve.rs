@@ -62,9 +62,11 @@ impl ServeConfig {
         ServeConfig::versioned(cookie, BTreeMap::from([(1, plugins)]))
     }
 
-    /// Adds a server-side interceptor (see [`ServeConfig::interceptors`]).
+    /// Adds a server-side interceptor (see [`ServeConfig::interceptors`]); a shared one (an
+    /// `Arc<RateLimit>`, an `Arc<dyn Interceptor>`) is passed the same way.
     pub fn interceptor(mut self, interceptor: impl crate::rpc::Interceptor) -> Self {
-        self.interceptors.push(Arc::new(interceptor));
+        self.interceptors
+            .push(crate::rpc::router::shared(interceptor));
         self
     }
 
@@ -385,7 +387,7 @@ fn plugin_http(
         .merge(hv1::health_router(Arc::new(services.clone())))
         .merge(cp::plugin_control_router(Arc::new(services.clone())));
     for i in &config.interceptors {
-        router = router.interceptor_arc(i.clone());
+        router = router.interceptor(i.clone());
     }
     (PluginHttp { router, health }, services)
 }

@@ -103,6 +103,24 @@ impl std::fmt::Debug for Router {
     }
 }
 
+/// `interceptor` as the router keeps it: an `Arc<dyn Interceptor>` as it is (so its calls
+/// go through one dynamic call, not two), anything else in a new `Arc`.
+pub(crate) fn shared(interceptor: impl Interceptor) -> Arc<dyn Interceptor> {
+    let mut slot = Some(interceptor);
+    let any: &mut dyn std::any::Any = &mut slot;
+    if let Some(arc) = any
+        .downcast_mut::<Option<Arc<dyn Interceptor>>>()
+        .and_then(Option::take)
+    {
+        return arc;
+    }
+    match slot {
+        Some(interceptor) => Arc::new(interceptor),
+        // Only the downcast above takes it out, and then it returned.
+        None => unreachable!("the interceptor was taken as an Arc<dyn Interceptor>"),
+    }
+}
+
 impl Router {
     /// An empty router with default limits.
     pub fn new() -> Self {
@@ -135,14 +153,37 @@ impl Router {
         self
     }
 
-    /// Adds an interceptor around every call (the first added runs outermost).
-    pub fn interceptor(self, interceptor: impl Interceptor) -> Self {
-        self.interceptor_arc(Arc::new(interceptor))
-    }
-
-    /// Adds a shared interceptor around every call.
-    pub fn interceptor_arc(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
-        self.inner_mut().interceptors.push(interceptor);
+    /// Adds an interceptor around every call; the first added runs outermost. A shared one
+    /// (an `Arc<RateLimit>` kept to read later, an `Arc<dyn Interceptor>` from a list) is
+    /// passed the same way, and an `Arc<dyn Interceptor>` is kept as it is, not wrapped
+    /// again.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use connect_plugin::codegen::BoxFuture;
+    /// use connect_plugin::rpc::{CallOutput, Interceptor, ServerCall, ServerNext};
+    /// use connect_plugin::{Router, Status};
+    ///
+    /// /// Logs the path of every call.
+    /// struct Log;
+    ///
+    /// impl Interceptor for Log {
+    ///     fn intercept_server<'a>(
+    ///         &'a self,
+    ///         call: ServerCall,
+    ///         next: ServerNext<'a>,
+    ///     ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ///         println!("call to {}", call.method.path);
+    ///         next.run(call)
+    ///     }
+    /// }
+    ///
+    /// let shared: Arc<dyn Interceptor> = Arc::new(Log);
+    /// let router = Router::new().interceptor(Log).interceptor(shared.clone());
+    /// # let _ = router;
+    /// ```
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.inner_mut().interceptors.push(shared(interceptor));
         self
     }
 
@@ -637,6 +678,16 @@ mod tests {
                 async { Ok(Response::new(())) }
             }),
         )
+    }
+
+    #[test]
+    fn a_shared_interceptor_is_kept_as_it_is() {
+        let shared: Arc<dyn Interceptor> = Arc::new(Watch(Seen::default()));
+        let router = Router::new()
+            .interceptor(shared.clone())
+            .interceptor(Watch(Seen::default()));
+        assert!(Arc::ptr_eq(&router.inner.interceptors[0], &shared));
+        assert_eq!(router.inner.interceptors.len(), 2);
     }
 
     /// The peer's address reaches interceptors (`ServerCall::peer`) and handlers (through
