@@ -18,7 +18,7 @@ use super::set::PluginSet;
 use crate::pb::connectplugin::v1 as cp;
 use crate::pb::grpc::health::v1 as hv1;
 use crate::protocol::{Protocol, Status};
-use crate::rpc::{Request, Response, Router, Streaming};
+use crate::rpc::{Request, Response, RouteConflict, Router, Streaming};
 use crate::transport::{Body, HttpHandler, ListenAddr, Server};
 
 /// How a plugin binary serves.
@@ -113,6 +113,14 @@ pub enum ServeError {
     /// Binding or serving failed.
     #[error("serving failed: {0}")]
     Io(#[from] std::io::Error),
+    /// A plugin serves a path of the plugin server's own handshake, health or control
+    /// services (`/grpc.health.v1.Health/Check`, say), which would hide one or the other.
+    #[error(
+        "a plugin serves {}, which the plugin server keeps for its own handshake, health and \
+         control services",
+        .0.paths().join(", ")
+    )]
+    ReservedPath(#[source] RouteConflict),
 }
 
 /// Health of the plugin as reported by [`PluginHealth`] and served on
@@ -357,13 +365,14 @@ impl HttpHandler for PluginHttp {
 }
 
 /// The plugin's whole HTTP surface (its plugins at `app_version`, handshake, health,
-/// control, `/healthz`, `/readyz`), and the shared state behind the built-in services.
+/// control, `/healthz`, `/readyz`), and the shared state behind the built-in services. A
+/// plugin that serves a path of the built-in services is refused.
 fn plugin_http(
     config: &ServeConfig,
     app_version: u32,
     health: PluginHealth,
     shutdown: Arc<Notify>,
-) -> (PluginHttp, Arc<Services>) {
+) -> Result<(PluginHttp, Arc<Services>), RouteConflict> {
     let descriptors: BTreeMap<u32, Vec<cp::PluginDescriptor>> = config
         .versions
         .iter()
@@ -377,19 +386,20 @@ fn plugin_http(
         grace: config.grace,
         requested_grace: std::sync::Mutex::new(None),
     });
-    let plugins = config
+    let mut router = config
         .versions
         .get(&app_version)
         .map(PluginSet::router)
         .unwrap_or_default();
-    let mut router = plugins
-        .merge(cp::handshake_service_router(Arc::new(services.clone())))
-        .merge(hv1::health_router(Arc::new(services.clone())))
-        .merge(cp::plugin_control_router(Arc::new(services.clone())));
+    router.try_merge(
+        cp::handshake_service_router(Arc::new(services.clone()))
+            .merge(hv1::health_router(Arc::new(services.clone())))
+            .merge(cp::plugin_control_router(Arc::new(services.clone()))),
+    )?;
     for i in &config.interceptors {
         router = router.interceptor(i.clone());
     }
-    (PluginHttp { router, health }, services)
+    Ok((PluginHttp { router, health }, services))
 }
 
 /// Serves a plugin inside this process over an in-memory link, with the full protocol (what
@@ -400,7 +410,13 @@ pub(crate) fn serve_in_memory(
 ) -> std::io::Result<()> {
     let app_version = config.versions.keys().copied().max().unwrap_or(1);
     let shutdown = Arc::new(Notify::new());
-    let (http, services) = plugin_http(config, app_version, PluginHealth::new(), shutdown.clone());
+    let (http, services) = plugin_http(config, app_version, PluginHealth::new(), shutdown.clone())
+        .map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                ServeError::ReservedPath(e),
+            )
+        })?;
     let server = Server::new(http).serve(crate::transport::Listener::Memory(listener))?;
     let grace = config.grace;
     tokio::spawn(async move {
@@ -474,7 +490,8 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
     };
 
     let shutdown = Arc::new(Notify::new());
-    let (http, services) = plugin_http(&config, app_version, health.clone(), shutdown.clone());
+    let (http, services) = plugin_http(&config, app_version, health.clone(), shutdown.clone())
+        .map_err(ServeError::ReservedPath)?;
     // Over TCP with a host certificate in the environment: mutual TLS, each side trusting
     // only the other's one-time certificate.
     let mut server = Server::new(http).limits(config.limits.clone());
@@ -644,6 +661,67 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("no plugin set")
+        );
+    }
+
+    /// A stand-in for a plugin that serves the health service itself.
+    struct OwnHealth;
+
+    #[crate::async_trait]
+    impl crate::pb::grpc::health::v1::Health for OwnHealth {
+        async fn check(
+            &self,
+            _: crate::Request<crate::pb::grpc::health::v1::HealthCheckRequest>,
+        ) -> Result<crate::Response<crate::pb::grpc::health::v1::HealthCheckResponse>, crate::Status>
+        {
+            Err(crate::Status::unimplemented("a stand-in"))
+        }
+
+        async fn watch(
+            &self,
+            _: crate::Request<crate::pb::grpc::health::v1::HealthCheckRequest>,
+        ) -> Result<
+            crate::Response<crate::Streaming<crate::pb::grpc::health::v1::HealthCheckResponse>>,
+            crate::Status,
+        > {
+            Err(crate::Status::unimplemented("a stand-in"))
+        }
+    }
+
+    /// A plugin serving a path of the built-in services is refused by name, launched,
+    /// standalone or in memory, rather than hidden by (or hiding) the built-in one.
+    #[tokio::test]
+    async fn a_plugin_serving_a_builtin_path_is_refused() {
+        let set = PluginSet::new()
+            .with::<crate::pb::grpc::health::v1::HealthPlugin>(Arc::new(OwnHealth))
+            .unwrap();
+        let mut config = ServeConfig::new(MagicCookie::new("CP_TEST_COOKIE_UNSET", "x"), set);
+        config.listen = Some("127.0.0.1:0".into());
+        let err = serve(config.clone()).await.unwrap_err();
+        let ServeError::ReservedPath(conflict) = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(
+            conflict.paths(),
+            [
+                "/grpc.health.v1.Health/Check",
+                "/grpc.health.v1.Health/Watch"
+            ]
+        );
+        assert!(
+            err.to_string().starts_with(
+                "a plugin serves /grpc.health.v1.Health/Check, /grpc.health.v1.Health/Watch, \
+                 which the plugin server keeps"
+            ),
+            "{err}"
+        );
+
+        let (_connector, listener) = crate::transport::memory_link();
+        let err = serve_in_memory(&config, listener).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("/grpc.health.v1.Health/Check"),
+            "{err}"
         );
     }
 

@@ -22,5 +22,5 @@ pub use interceptor::{
     ClientNext, ClientTransport, Handler, Interceptor, OwnedClientNext, ServerNext,
 };
 pub use message::{PeerAddr, PeerCertificates, Request, Response};
-pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, Router};
+pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, RouteConflict, Router};
 pub use streaming::{RawStreaming, Streaming};

@@ -3,6 +3,7 @@
 //! axum (or any tower-based) application.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -83,7 +84,9 @@ struct Inner {
     compress_min_bytes: usize,
 }
 
-/// Routes calls to handlers by path.
+/// Routes calls to handlers by path: one handler a path, so mounting a second one is
+/// refused ([`Router::route`] and [`Router::merge`] panic, [`Router::try_merge`] returns a
+/// [`RouteConflict`]), never a silent replacement.
 #[derive(Clone)]
 pub struct Router {
     inner: Arc<Inner>,
@@ -100,6 +103,25 @@ impl std::fmt::Debug for Router {
         let mut paths: Vec<_> = self.inner.routes.keys().collect();
         paths.sort();
         f.debug_struct("Router").field("routes", &paths).finish()
+    }
+}
+
+/// Two handlers for one path: [`Router::try_merge`] returns it; [`Router::route`] and
+/// [`Router::merge`] panic with its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("route conflict: a handler is already mounted at {}", .paths.join(", "))]
+pub struct RouteConflict {
+    paths: Vec<String>,
+}
+
+impl RouteConflict {
+    fn at(paths: Vec<String>) -> Self {
+        RouteConflict { paths }
+    }
+
+    /// The paths served twice, sorted.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
     }
 }
 
@@ -138,19 +160,120 @@ impl Router {
         Arc::make_mut(&mut self.inner)
     }
 
-    /// Mounts `handler` for `method`, replacing any handler at the same path.
+    /// Mounts `handler` for `method`.
+    ///
+    /// # Panics
+    ///
+    /// If a handler is already mounted at the method's path: a route is never replaced
+    /// silently. The panic names the path and points at the caller. For routes assembled
+    /// at run time, build a router per part and join them with [`Router::try_merge`].
+    ///
+    /// ```
+    /// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+    /// use connect_plugin::{Request, Response, Router, StreamType};
+    ///
+    /// const GREET: MethodDescriptor =
+    ///     MethodDescriptor::new("/greet.v1.Greeter/Greet", StreamType::Unary, Idempotency::Unknown);
+    ///
+    /// let router = Router::new().route(
+    ///     GREET,
+    ///     rpc::unary(|req: Request<String>| async move {
+    ///         Ok(Response::new(format!("hello, {}", req.into_inner())))
+    ///     }),
+    /// );
+    /// assert_eq!(router.paths().collect::<Vec<_>>(), ["/greet.v1.Greeter/Greet"]);
+    /// ```
+    #[track_caller]
     pub fn route(mut self, method: MethodDescriptor, handler: Arc<dyn Handler>) -> Self {
-        self.inner_mut()
-            .routes
-            .insert(method.path.into(), Route { method, handler });
+        match self.inner_mut().routes.entry(method.path.into()) {
+            Entry::Occupied(taken) => panic!(
+                "{} (Router::route mounts each path once)",
+                RouteConflict::at(vec![taken.key().to_string()])
+            ),
+            Entry::Vacant(free) => {
+                free.insert(Route { method, handler });
+            }
+        }
         self
     }
 
-    /// Adds every route of `other`.
+    /// Adds every route of `other` (its routes only: `other`'s interceptors and limits are
+    /// not taken; this router's apply to every call).
+    ///
+    /// # Panics
+    ///
+    /// If both routers serve a path, naming the paths and pointing at the caller. A router
+    /// assembled at run time (plugins chosen by configuration) uses [`Router::try_merge`],
+    /// which returns the conflict as an error instead.
+    ///
+    /// ```
+    /// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+    /// use connect_plugin::{Request, Response, Router, StreamType};
+    ///
+    /// const PING: MethodDescriptor =
+    ///     MethodDescriptor::new("/ping.v1.Ping/Ping", StreamType::Unary, Idempotency::Unknown);
+    /// const ECHO: MethodDescriptor =
+    ///     MethodDescriptor::new("/echo.v1.Echo/Echo", StreamType::Unary, Idempotency::Unknown);
+    ///
+    /// let pong = rpc::unary(|_: Request<()>| async { Ok(Response::new(())) });
+    /// let echo = rpc::unary(|req: Request<String>| async move {
+    ///     Ok(Response::new(req.into_inner()))
+    /// });
+    /// let both = Router::new()
+    ///     .route(PING, pong)
+    ///     .merge(Router::new().route(ECHO, echo));
+    /// assert_eq!(both.paths().count(), 2);
+    /// ```
+    #[track_caller]
     pub fn merge(mut self, other: Router) -> Self {
+        if let Err(conflict) = self.try_merge(other) {
+            panic!(
+                "{conflict} (Router::merge replaces no route; Router::try_merge returns the conflict as an error)"
+            );
+        }
+        self
+    }
+
+    /// Adds every route of `other`, as [`Router::merge`] does, or refuses them all if a path
+    /// of `other` is served here already: the error names every such path, and this router
+    /// is left as it was, so a host assembling routes at run time can refuse one part and
+    /// keep the rest.
+    ///
+    /// ```
+    /// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+    /// use connect_plugin::{Request, Response, Router, StreamType};
+    ///
+    /// const PING: MethodDescriptor =
+    ///     MethodDescriptor::new("/ping.v1.Ping/Ping", StreamType::Unary, Idempotency::Unknown);
+    /// let ping = || {
+    ///     let pong = rpc::unary(|_: Request<()>| async { Ok(Response::new(())) });
+    ///     Router::new().route(PING, pong)
+    /// };
+    ///
+    /// let mut router = ping();
+    /// let conflict = router.try_merge(ping()).unwrap_err();
+    /// assert_eq!(conflict.paths(), ["/ping.v1.Ping/Ping"]);
+    /// assert_eq!(
+    ///     conflict.to_string(),
+    ///     "route conflict: a handler is already mounted at /ping.v1.Ping/Ping"
+    /// );
+    /// assert_eq!(router.paths().count(), 1);
+    /// ```
+    pub fn try_merge(&mut self, other: Router) -> Result<(), RouteConflict> {
+        let mut taken: Vec<String> = other
+            .inner
+            .routes
+            .keys()
+            .filter(|path| self.inner.routes.contains_key(*path))
+            .map(|path| path.to_string())
+            .collect();
+        if !taken.is_empty() {
+            taken.sort_unstable();
+            return Err(RouteConflict::at(taken));
+        }
         let routes = other.inner.routes.clone();
         self.inner_mut().routes.extend(routes);
-        self
+        Ok(())
     }
 
     /// Adds an interceptor around every call; the first added runs outermost. A shared one
@@ -678,6 +801,95 @@ mod tests {
                 async { Ok(Response::new(())) }
             }),
         )
+    }
+
+    const OTHER: MethodDescriptor =
+        MethodDescriptor::new("/t.Test/Other", StreamType::Unary, Idempotency::Unknown);
+
+    fn ok() -> Arc<dyn Handler> {
+        rpc::unary(|_: Request<()>| async { Ok(Response::new(())) })
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "route conflict: a handler is already mounted at /t.Test/Peer (Router::route"
+    )]
+    fn a_path_routed_twice_is_refused_by_name() {
+        let _ = Router::new().route(PEER, ok()).route(PEER, ok());
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "route conflict: a handler is already mounted at /t.Test/Peer (Router::merge"
+    )]
+    fn merging_routers_that_share_a_path_is_refused_by_name() {
+        let _ = Router::new()
+            .route(PEER, ok())
+            .merge(Router::new().route(OTHER, ok()).route(PEER, ok()));
+    }
+
+    /// `route` and `merge` report a conflict at the line that asked for it, as a
+    /// `#[track_caller]` panic.
+    #[test]
+    fn a_conflict_is_reported_where_it_was_written() {
+        const HERE: MethodDescriptor =
+            MethodDescriptor::new("/t.Located/Here", StreamType::Unary, Idempotency::Unknown);
+        let seen = Arc::new(Mutex::new(Vec::<(String, u32)>::new()));
+        let record = seen.clone();
+        let previous = std::panic::take_hook();
+        // Other tests may panic meanwhile: theirs go on to the previous hook.
+        std::panic::set_hook(Box::new(move |info| {
+            let ours = info
+                .payload()
+                .downcast_ref::<String>()
+                .is_some_and(|m| m.contains("/t.Located/Here"));
+            match info.location() {
+                Some(at) if ours => record
+                    .lock()
+                    .unwrap()
+                    .push((at.file().to_owned(), at.line())),
+                _ => previous(info),
+            }
+        }));
+        let mut lines = Vec::new();
+        let routed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let once = Router::new().route(HERE, ok());
+            lines.push(line!() + 1);
+            once.route(HERE, ok())
+        }));
+        let merged = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let one = Router::new().route(HERE, ok());
+            lines.push(line!() + 1);
+            one.merge(Router::new().route(HERE, ok()))
+        }));
+        assert!(routed.is_err() && merged.is_err());
+        let seen = seen.lock().unwrap();
+        let here = |line| (file!().to_owned(), line);
+        assert_eq!(*seen, [here(lines[0]), here(lines[1])]);
+    }
+
+    #[test]
+    fn try_merge_names_every_shared_path_and_keeps_the_router() {
+        let mut router = Router::new().route(PEER, ok()).route(OTHER, ok());
+        let conflict = router
+            .try_merge(Router::new().route(OTHER, ok()).route(PEER, ok()))
+            .unwrap_err();
+        assert_eq!(conflict.paths(), ["/t.Test/Other", "/t.Test/Peer"]);
+        assert_eq!(
+            conflict.to_string(),
+            "route conflict: a handler is already mounted at /t.Test/Other, /t.Test/Peer"
+        );
+        assert_eq!(router.paths().count(), 2);
+
+        // Refused whole: a router sharing one path adds none of its others.
+        const THIRD: MethodDescriptor =
+            MethodDescriptor::new("/t.Test/Third", StreamType::Unary, Idempotency::Unknown);
+        let partly = Router::new().route(THIRD, ok()).route(PEER, ok());
+        assert!(router.try_merge(partly).is_err());
+        assert!(router.paths().all(|p| p != "/t.Test/Third"));
+
+        router.try_merge(Router::new().route(THIRD, ok())).unwrap();
+        assert_eq!(router.paths().count(), 3);
     }
 
     #[test]
