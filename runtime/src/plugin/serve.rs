@@ -21,7 +21,48 @@ use crate::transport::{ListenAddr, RunningServer, Server};
 
 pub use super::builtin::PluginHealth;
 
-/// How a plugin binary serves.
+/// How a plugin binary serves: the magic cookie its host sets, the plugins for each
+/// application protocol version, and the server's interceptors, limits and shutdown grace
+/// period. A plugin's `main` passes it to [`serve_main`] (or [`serve`]); a host can also
+/// serve it in its own process
+/// ([`PluginClientBuilder::in_memory`](super::PluginClientBuilder::in_memory)).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use connect_plugin::pb::connectplugin::v1 as cp;
+/// use connect_plugin::plugin::{MagicCookie, PluginClient, ServeConfig};
+/// use connect_plugin::{PluginSet, Request, Response, Status};
+///
+/// // A plugin's implementation (here of one of the runtime's own services; a plugin
+/// // implements the trait generated for its own).
+/// struct Lifecycle;
+///
+/// #[connect_plugin::async_trait]
+/// impl cp::PluginLifecycle for Lifecycle {
+///     async fn report_health(
+///         &self,
+///         _: Request<cp::ReportHealthRequest>,
+///     ) -> Result<Response<cp::ReportHealthResponse>, Status> {
+///         Ok(Response::new(cp::ReportHealthResponse {}))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let cookie = MagicCookie::new("MY_APP_PLUGIN", "b5e3f7a1");
+/// let plugins = PluginSet::new().with::<cp::PluginLifecyclePlugin>(Arc::new(Lifecycle))?;
+/// let mut config = ServeConfig::new(cookie.clone(), plugins);
+/// config.grace = Duration::from_secs(1);
+///
+/// // A plugin binary ends its `main` with `connect_plugin::plugin::serve_main(config).await`.
+/// // Here the host serves the same config in its own process, with the same protocol:
+/// let plugin = PluginClient::builder(cookie).in_memory(config).start().await?;
+/// let lifecycle = plugin.dispense::<cp::PluginLifecyclePlugin>()?;
+/// lifecycle.report_health(Request::new(cp::ReportHealthRequest::default())).await?;
+/// plugin.kill().await;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct ServeConfig {
     /// The magic cookie a host sets.

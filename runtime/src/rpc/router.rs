@@ -172,8 +172,11 @@ impl Router {
     /// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
     /// use connect_plugin::{Request, Response, Router, StreamType};
     ///
-    /// const GREET: MethodDescriptor =
-    ///     MethodDescriptor::new("/greet.v1.Greeter/Greet", StreamType::Unary, Idempotency::Unknown);
+    /// const GREET: MethodDescriptor = MethodDescriptor::new(
+    ///     "/greet.v1.Greeter/Greet",
+    ///     StreamType::Unary,
+    ///     Idempotency::Unknown,
+    /// );
     ///
     /// let router = Router::new().route(
     ///     GREET,
@@ -228,7 +231,8 @@ impl Router {
     pub fn merge(mut self, other: Router) -> Self {
         if let Err(conflict) = self.try_merge(other) {
             panic!(
-                "{conflict} (Router::merge replaces no route; Router::try_merge returns the conflict as an error)"
+                "{conflict} (Router::merge replaces no route; Router::try_merge returns the \
+                 conflict as an error)"
             );
         }
         self

@@ -77,7 +77,27 @@ impl Target {
     }
 }
 
-/// Builds a [`Channel`].
+/// Builds a [`Channel`]: from [`Channel::builder`] (a URL) or [`Channel::memory`], then the
+/// HTTP version, the connect timeout and TLS, then [`build`](ChannelBuilder::build).
+///
+/// ```
+/// use std::time::Duration;
+/// use connect_plugin::Channel;
+/// use connect_plugin::transport::HttpVersion;
+///
+/// // Calls go to http://127.0.0.1:8080/services/kv/<service>/<method>, over a pool of
+/// // HTTP/1.1 connections; none is made before the first call.
+/// let channel = Channel::builder("http://127.0.0.1:8080/services/kv/")?
+///     .http_version(HttpVersion::Http1)
+///     .connect_timeout(Duration::from_secs(1))
+///     .build();
+/// assert_eq!(channel.http_version(), HttpVersion::Http1);
+/// assert_eq!(
+///     channel.uri_for("/kv.v1.KVService/Get", None)?,
+///     "http://127.0.0.1:8080/services/kv/kv.v1.KVService/Get"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ChannelBuilder {
     target: Target,

@@ -54,7 +54,31 @@ pub enum HttpVersion {
     Http1,
 }
 
-/// A client connection to one endpoint, cheap to clone and share.
+/// A client connection to one endpoint, cheap to clone and share. Made from a URL with
+/// [`Channel::builder`] (or [`Channel::memory`] for an in-memory link); it connects on the
+/// first call. A [`Client`](crate::rpc::Client) makes typed calls over it.
+///
+/// ```
+/// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+/// use connect_plugin::{Channel, Client, Request, Response, Router, Server, StreamType};
+///
+/// const ECHO: MethodDescriptor =
+///     MethodDescriptor::new("/echo.v1.Echo/Echo", StreamType::Unary, Idempotency::Unknown);
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let echo = rpc::unary(|req: Request<String>| async move {
+///     Ok(Response::new(req.into_inner()))
+/// });
+/// let server = Server::new(Router::new().route(ECHO, echo)).bind("127.0.0.1:0").await?;
+///
+/// let channel = Channel::builder(&format!("http://{}", server.local_addr()))?.build();
+/// let client = Client::new(channel);
+/// let reply: Response<String> = client.unary(&ECHO, Request::new("hi".to_owned())).await?;
+/// assert_eq!(reply.into_inner(), "hi");
+/// # server.shutdown(std::time::Duration::ZERO).await;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Channel {
     inner: Arc<ChannelInner>,
