@@ -3,6 +3,7 @@
 //! handshake, health and control services) and the host side ([`PluginClient`]: launch,
 //! handshake, dispense, shutdown).
 
+mod builtin;
 pub mod handshake;
 pub mod host;
 pub mod mtls;

@@ -3,25 +3,66 @@
 //! standalone (a listen address, for containers and remote deployments).
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-use tokio::sync::{Notify, watch};
-
+use super::builtin::{PluginHttp, Services};
 use super::handshake::{
     CORE_PROTOCOL_VERSION, ENV_APP_VERSIONS, ENV_LISTEN, ENV_NETWORK, ENV_OUTLIVE_HOST,
     ENV_UNIX_DIR, HandshakeLine, MagicCookie, Network, negotiate, parse_versions,
 };
 use super::set::PluginSet;
 use crate::pb::connectplugin::v1 as cp;
-use crate::pb::grpc::health::v1 as hv1;
-use crate::protocol::{Protocol, Status};
-use crate::rpc::{Request, Response, Router, Streaming};
-use crate::transport::{Body, HttpHandler, ListenAddr, Server};
+use crate::protocol::Protocol;
+use crate::rpc::RouteConflict;
+use crate::transport::{ListenAddr, RunningServer, Server};
 
-/// How a plugin binary serves.
+pub use super::builtin::PluginHealth;
+
+/// How a plugin binary serves: the magic cookie its host sets, the plugins for each
+/// application protocol version, and the server's interceptors, limits and shutdown grace
+/// period. A plugin's `main` passes it to [`serve_main`] (or [`serve`]); a host can also
+/// serve it in its own process
+/// ([`PluginClientBuilder::in_memory`](super::PluginClientBuilder::in_memory)).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use connect_plugin::pb::connectplugin::v1 as cp;
+/// use connect_plugin::plugin::{MagicCookie, PluginClient, ServeConfig};
+/// use connect_plugin::{PluginSet, Request, Response, Status};
+///
+/// // A plugin's implementation (here of one of the runtime's own services; a plugin
+/// // implements the trait generated for its own).
+/// struct Lifecycle;
+///
+/// #[connect_plugin::async_trait]
+/// impl cp::PluginLifecycle for Lifecycle {
+///     async fn report_health(
+///         &self,
+///         _: Request<cp::ReportHealthRequest>,
+///     ) -> Result<Response<cp::ReportHealthResponse>, Status> {
+///         Ok(Response::new(cp::ReportHealthResponse {}))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let cookie = MagicCookie::new("MY_APP_PLUGIN", "b5e3f7a1");
+/// let plugins = PluginSet::new().with::<cp::PluginLifecyclePlugin>(Arc::new(Lifecycle))?;
+/// let mut config = ServeConfig::new(cookie.clone(), plugins);
+/// config.grace = Duration::from_secs(1);
+///
+/// // A plugin binary ends its `main` with `connect_plugin::plugin::serve_main(config).await`.
+/// // Here the host serves the same config in its own process, with the same protocol:
+/// let plugin = PluginClient::builder(cookie).in_memory(config).start().await?;
+/// let lifecycle = plugin.dispense::<cp::PluginLifecyclePlugin>()?;
+/// lifecycle.report_health(Request::new(cp::ReportHealthRequest::default())).await?;
+/// plugin.kill().await;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct ServeConfig {
     /// The magic cookie a host sets.
@@ -62,9 +103,11 @@ impl ServeConfig {
         ServeConfig::versioned(cookie, BTreeMap::from([(1, plugins)]))
     }
 
-    /// Adds a server-side interceptor (see [`ServeConfig::interceptors`]).
+    /// Adds a server-side interceptor (see [`ServeConfig::interceptors`]); a shared one (an
+    /// `Arc<RateLimit>`, an `Arc<dyn Interceptor>`) is passed the same way.
     pub fn interceptor(mut self, interceptor: impl crate::rpc::Interceptor) -> Self {
-        self.interceptors.push(Arc::new(interceptor));
+        self.interceptors
+            .push(crate::rpc::router::shared(interceptor));
         self
     }
 
@@ -111,283 +154,44 @@ pub enum ServeError {
     /// Binding or serving failed.
     #[error("serving failed: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// Health of the plugin as reported by [`PluginHealth`] and served on
-/// `grpc.health.v1.Health`, `PluginControl.GetHealth`, `/healthz` and `/readyz`.
-#[derive(Debug, Clone)]
-pub struct PluginHealth {
-    state: Arc<watch::Sender<(cp::HealthState, String)>>,
-}
-
-impl PluginHealth {
-    fn new() -> Self {
-        let (tx, _) = watch::channel((cp::HealthState::Healthy, String::new()));
-        PluginHealth {
-            state: Arc::new(tx),
-        }
-    }
-
-    /// Reports a new state (and why).
-    pub fn set(&self, state: cp::HealthState, reason: impl Into<String>) {
-        self.state.send_replace((state, reason.into()));
-    }
-
-    /// The current state.
-    pub fn get(&self) -> (cp::HealthState, String) {
-        self.state.borrow().clone()
-    }
-
-    fn serving(state: cp::HealthState) -> hv1::health_check_response::ServingStatus {
-        use hv1::health_check_response::ServingStatus;
-        match state {
-            cp::HealthState::Healthy | cp::HealthState::Degraded => ServingStatus::Serving,
-            _ => ServingStatus::NotServing,
-        }
-    }
-}
-
-struct Services {
-    cookie: MagicCookie,
-    versions: BTreeMap<u32, Vec<cp::PluginDescriptor>>,
-    health: PluginHealth,
-    shutdown: Arc<Notify>,
-    grace: Duration,
-    requested_grace: std::sync::Mutex<Option<Duration>>,
-}
-
-impl Services {
-    fn known_service(&self, name: &str) -> bool {
-        name.is_empty()
-            || self
-                .versions
-                .values()
-                .flatten()
-                .any(|d| d.service_name == name)
-    }
-}
-
-#[crate::async_trait]
-impl cp::HandshakeService for Arc<Services> {
-    async fn handshake(
-        &self,
-        request: Request<cp::HandshakeRequest>,
-    ) -> Result<Response<cp::HandshakeResponse>, Status> {
-        let r = request.into_inner();
-        if r.core_protocol_version != CORE_PROTOCOL_VERSION {
-            return Err(Status::invalid_argument(format!(
-                "core protocol version {} is not supported: this plugin speaks {CORE_PROTOCOL_VERSION}",
-                r.core_protocol_version
-            )));
-        }
-        if r.magic_cookie_key != self.cookie.key || r.magic_cookie_value != self.cookie.value {
-            return Err(Status::invalid_argument(
-                "wrong magic cookie: this plugin belongs to another application",
-            ));
-        }
-        let ours: Vec<u32> = self.versions.keys().copied().collect();
-        let Some(v) = negotiate(&ours, &r.app_protocol_versions) else {
-            return Err(Status::failed_precondition(format!(
-                "no protocol version in common: the host supports {:?}, this plugin {ours:?}",
-                r.app_protocol_versions
-            )));
-        };
-        let all = self.versions.get(&v).cloned().unwrap_or_default();
-        for name in &r.requested_plugins {
-            if !all.iter().any(|d| &d.name == name) {
-                return Err(Status::not_found(format!(
-                    "plugin {name:?} is not served at version {v}; served: {:?}",
-                    all.iter().map(|d| d.name.as_str()).collect::<Vec<_>>()
-                )));
-            }
-        }
-        let plugins = all
-            .into_iter()
-            .filter(|d| r.requested_plugins.is_empty() || r.requested_plugins.contains(&d.name))
-            .collect();
-        Ok(Response::new(cp::HandshakeResponse {
-            core_protocol_version: CORE_PROTOCOL_VERSION,
-            app_protocol_version: v,
-            plugins,
-            ..Default::default()
-        }))
-    }
-}
-
-#[crate::async_trait]
-impl hv1::Health for Arc<Services> {
-    async fn check(
-        &self,
-        request: Request<hv1::HealthCheckRequest>,
-    ) -> Result<Response<hv1::HealthCheckResponse>, Status> {
-        let service = request.into_inner().service;
-        if !self.known_service(&service) {
-            return Err(Status::not_found(format!("unknown service {service:?}")));
-        }
-        let status = PluginHealth::serving(self.health.get().0);
-        Ok(Response::new(hv1::HealthCheckResponse {
-            status: status as i32,
-        }))
-    }
-
-    async fn watch(
-        &self,
-        request: Request<hv1::HealthCheckRequest>,
-    ) -> Result<Response<Streaming<hv1::HealthCheckResponse>>, Status> {
-        use hv1::health_check_response::ServingStatus;
-        let service = request.into_inner().service;
-        if !self.known_service(&service) {
-            let unknown = hv1::HealthCheckResponse {
-                status: ServingStatus::ServiceUnknown as i32,
-            };
-            return Ok(Response::new(Streaming::from_messages(
-                futures_util::stream::iter([unknown]),
-            )));
-        }
-        let rx = self.health.state.subscribe();
-        let updates =
-            futures_util::stream::unfold((rx, None::<i32>), |(mut rx, last)| async move {
-                loop {
-                    let status = PluginHealth::serving(rx.borrow_and_update().0) as i32;
-                    if last != Some(status) {
-                        return Some((Ok(hv1::HealthCheckResponse { status }), (rx, Some(status))));
-                    }
-                    if rx.changed().await.is_err() {
-                        return None;
-                    }
-                }
-            });
-        Ok(Response::new(Streaming::from_stream(updates)))
-    }
-}
-
-#[crate::async_trait]
-impl cp::PluginControl for Arc<Services> {
-    async fn get_health(
-        &self,
-        _request: Request<cp::GetHealthRequest>,
-    ) -> Result<Response<cp::GetHealthResponse>, Status> {
-        let (state, reason) = self.health.get();
-        Ok(Response::new(cp::GetHealthResponse {
-            state: state as i32,
-            reason,
-            unavailable_dependencies: Vec::new(),
-        }))
-    }
-
-    async fn shutdown(
-        &self,
-        request: Request<cp::ShutdownRequest>,
-    ) -> Result<Response<cp::ShutdownResponse>, Status> {
-        let r = request.into_inner();
-        let grace = r.grace_period.map(prost_duration).unwrap_or(self.grace);
-        if let Ok(mut g) = self.requested_grace.lock() {
-            *g = Some(grace);
-        }
-        tracing::info!(reason = %r.reason, ?grace, "shutdown requested by the host");
-        self.shutdown.notify_one();
-        Ok(Response::new(cp::ShutdownResponse { accepted: true }))
-    }
-}
-
-fn prost_duration(d: pbjson_types::Duration) -> std::time::Duration {
-    if d.seconds < 0 || d.nanos < 0 {
-        return Duration::ZERO;
-    }
-    Duration::new(d.seconds as u64, d.nanos as u32)
-}
-
-/// The plugin's HTTP surface: `/healthz`, `/readyz`, then the RPC router.
-struct PluginHttp {
-    router: Router,
-    health: PluginHealth,
-}
-
-impl PluginHttp {
-    /// The answer to `/healthz` and `/readyz`, which the plugin gives itself; `None` for
-    /// everything else (the router's).
-    fn probe(&self, path: &str) -> Option<http::Response<Body>> {
-        let plain = |status: u16, text: &'static str| {
-            let mut resp = http::Response::new(Body::full(text));
-            *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
-            resp.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static("text/plain"),
-            );
-            resp
-        };
-        match path {
-            "/healthz" => Some(plain(200, "ok\n")),
-            "/readyz" => {
-                let ready = PluginHealth::serving(self.health.get().0)
-                    == hv1::health_check_response::ServingStatus::Serving;
-                Some(if ready {
-                    plain(200, "ready\n")
-                } else {
-                    plain(503, "not ready\n")
-                })
-            }
-            _ => None,
-        }
-    }
-}
-
-impl HttpHandler for PluginHttp {
-    fn call(&self, req: http::Request<Body>) -> BoxFuture<'static, http::Response<Body>> {
-        match self.probe(req.uri().path()) {
-            Some(resp) => Box::pin(std::future::ready(resp)),
-            None => HttpHandler::call(&self.router, req),
-        }
-    }
-
-    // The router gets the connection itself, so that what interceptors learn about a
-    // connection (a verified token, an mTLS identity) is kept for its later calls.
-    fn call_from(
-        &self,
-        req: http::Request<Body>,
-        conn: &Arc<crate::transport::Connection>,
-    ) -> BoxFuture<'static, http::Response<Body>> {
-        match self.probe(req.uri().path()) {
-            Some(resp) => Box::pin(std::future::ready(resp)),
-            None => HttpHandler::call_from(&self.router, req, conn),
-        }
-    }
+    /// A plugin serves a path of the plugin server's own handshake, health or control
+    /// services (`/grpc.health.v1.Health/Check`, say), which would hide one or the other.
+    #[error(
+        "a plugin serves {}, which the plugin server keeps for its own handshake, health and \
+         control services",
+        .0.paths().join(", ")
+    )]
+    ReservedPath(#[source] RouteConflict),
 }
 
 /// The plugin's whole HTTP surface (its plugins at `app_version`, handshake, health,
-/// control, `/healthz`, `/readyz`), and the shared state behind the built-in services.
+/// control, `/healthz`, `/readyz`), and the shared state behind the built-in services. A
+/// plugin that serves a path of the built-in services is refused.
 fn plugin_http(
     config: &ServeConfig,
     app_version: u32,
     health: PluginHealth,
-    shutdown: Arc<Notify>,
-) -> (PluginHttp, Arc<Services>) {
-    let descriptors: BTreeMap<u32, Vec<cp::PluginDescriptor>> = config
-        .versions
-        .iter()
-        .map(|(v, set)| (*v, set.infos().map(cp::PluginDescriptor::from).collect()))
-        .collect();
-    let services = Arc::new(Services {
-        cookie: config.cookie.clone(),
-        versions: descriptors,
-        health: health.clone(),
-        shutdown,
-        grace: config.grace,
-        requested_grace: std::sync::Mutex::new(None),
-    });
-    let plugins = config
+) -> Result<(PluginHttp, Arc<Services>), ServeError> {
+    let services = Arc::new(Services::new(config, health.clone()));
+    let mut router = config
         .versions
         .get(&app_version)
         .map(PluginSet::router)
         .unwrap_or_default();
-    let mut router = plugins
-        .merge(cp::handshake_service_router(Arc::new(services.clone())))
-        .merge(hv1::health_router(Arc::new(services.clone())))
-        .merge(cp::plugin_control_router(Arc::new(services.clone())));
+    router
+        .try_merge(services.router())
+        .map_err(ServeError::ReservedPath)?;
     for i in &config.interceptors {
-        router = router.interceptor_arc(i.clone());
+        router = router.interceptor(i.clone());
     }
-    (PluginHttp { router, health }, services)
+    Ok((PluginHttp { router, health }, services))
+}
+
+/// Stops serving: stops accepting, lets calls in flight finish for up to the grace period
+/// (the host's, from `PluginControl.Shutdown`, else the configured one), then cancels the
+/// rest. Every way of serving a plugin ends here.
+async fn drain(server: RunningServer, services: &Services) {
+    server.shutdown(services.grace()).await;
 }
 
 /// Serves a plugin inside this process over an in-memory link, with the full protocol (what
@@ -397,19 +201,12 @@ pub(crate) fn serve_in_memory(
     listener: crate::transport::MemoryListener,
 ) -> std::io::Result<()> {
     let app_version = config.versions.keys().copied().max().unwrap_or(1);
-    let shutdown = Arc::new(Notify::new());
-    let (http, services) = plugin_http(config, app_version, PluginHealth::new(), shutdown.clone());
+    let (http, services) = plugin_http(config, app_version, PluginHealth::new())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let server = Server::new(http).serve(crate::transport::Listener::Memory(listener))?;
-    let grace = config.grace;
     tokio::spawn(async move {
-        shutdown.notified().await;
-        let grace = services
-            .requested_grace
-            .lock()
-            .ok()
-            .and_then(|g| *g)
-            .unwrap_or(grace);
-        server.shutdown(grace).await;
+        services.shutdown_requested().await;
+        drain(server, &services).await;
     });
     Ok(())
 }
@@ -422,17 +219,27 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 
 /// [`serve`], reporting health through `health` (from [`PluginHealth::handle`]).
 pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(), ServeError> {
-    let launched =
-        std::env::var(&config.cookie.key).ok().as_deref() == Some(config.cookie.value.as_str());
-    let listen = config
-        .listen
-        .clone()
-        .or_else(listen_arg)
-        .or_else(|| std::env::var(ENV_LISTEN).ok());
-    if !launched && listen.is_none() {
-        return Err(ServeError::NotLaunched(config.cookie.key.clone()));
+    let launch = Launch::of(&config)?;
+    check_plugin_sets(&config)?;
+    let (app_version, address) = launch.version_and_address(&config)?;
+    let (http, services) = plugin_http(&config, app_version, health.clone())?;
+    let server = Server::new(http).limits(config.limits.clone());
+    let (server, cert) = launch.mtls(server, &address)?;
+    let server = server.bind(&address).await?;
+    launch.announce(&server, app_version, cert)?;
+    let stop = launch.stop_signals()?;
+    tokio::select! {
+        _ = services.shutdown_requested() => {}
+        _ = stop => {}
     }
-    // A plugin binary with nothing to dispense is a mistake, not a plugin.
+    health.set(cp::HealthState::Unhealthy, "shutting down");
+    drain(server, &services).await;
+    launch.clean_up();
+    Ok(())
+}
+
+/// A plugin binary with nothing to dispense is a mistake, not a plugin.
+fn check_plugin_sets(config: &ServeConfig) -> Result<(), ServeError> {
     if config.versions.is_empty() {
         return Err(ServeError::Environment("no plugin set to serve".into()));
     }
@@ -441,14 +248,46 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
             "the plugin set of protocol version {v} is empty"
         )));
     }
-    let ours: Vec<u32> = config.versions.keys().copied().collect();
-    let (app_version, address) = if launched && listen.is_none() {
+    Ok(())
+}
+
+/// How the plugin was started: by a host (which set the magic cookie), with an address to
+/// listen on (standalone), or both.
+struct Launch {
+    /// A host started the plugin and reads its handshake line.
+    launched: bool,
+    /// The address given in the config, `--listen` or `CONNECT_PLUGIN_LISTEN`.
+    listen: Option<String>,
+}
+
+impl Launch {
+    /// How this process was started; an error if neither by a host nor with an address.
+    fn of(config: &ServeConfig) -> Result<Self, ServeError> {
+        let launched =
+            std::env::var(&config.cookie.key).ok().as_deref() == Some(config.cookie.value.as_str());
+        let listen = config
+            .listen
+            .clone()
+            .or_else(listen_arg)
+            .or_else(|| std::env::var(ENV_LISTEN).ok());
+        if !launched && listen.is_none() {
+            return Err(ServeError::NotLaunched(config.cookie.key.clone()));
+        }
+        Ok(Launch { launched, listen })
+    }
+
+    /// The application protocol version and the address to serve on: negotiated with the
+    /// host, on the network it asked for, when launched without an address; else the
+    /// highest version, on the given address.
+    fn version_and_address(&self, config: &ServeConfig) -> Result<(u32, String), ServeError> {
+        let ours: Vec<u32> = config.versions.keys().copied().collect();
+        if let Some(listen) = &self.listen {
+            return Ok((ours.iter().copied().max().unwrap_or(1), listen.clone()));
+        }
         let host = parse_versions(&std::env::var(ENV_APP_VERSIONS).unwrap_or_default())
             .map_err(ServeError::Environment)?;
-        let v = negotiate(&ours, &host).ok_or(ServeError::NoCommonVersion {
-            host,
-            plugin: ours.clone(),
-        })?;
+        let v =
+            negotiate(&ours, &host).ok_or(ServeError::NoCommonVersion { host, plugin: ours })?;
         let network = std::env::var(ENV_NETWORK).unwrap_or_else(|_| "unix".into());
         let address = match network.as_str() {
             "unix" => {
@@ -463,107 +302,103 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
                 )));
             }
         };
-        (v, address)
-    } else {
-        (
-            ours.iter().copied().max().unwrap_or(1),
-            listen.unwrap_or_default(),
-        )
-    };
-
-    let shutdown = Arc::new(Notify::new());
-    let (http, services) = plugin_http(&config, app_version, health.clone(), shutdown.clone());
-    // Over TCP with a host certificate in the environment: mutual TLS, each side trusting
-    // only the other's one-time certificate.
-    let mut server = Server::new(http).limits(config.limits.clone());
-    let mut cert = None;
-    if launched && !address.starts_with("unix:") {
-        if let Ok(encoded) = std::env::var(super::mtls::ENV_HOST_CERT) {
-            let host_cert =
-                crate::protocol::status::decode_base64_lenient(&encoded).ok_or_else(|| {
-                    ServeError::Environment(format!("{} is not base64", super::mtls::ENV_HOST_CERT))
-                })?;
-            let identity = super::mtls::Identity::generate("connect-plugin plugin")
-                .map_err(|e| ServeError::Environment(format!("making a certificate: {e}")))?;
-            let config = super::mtls::server_config(&identity, host_cert)
-                .map_err(|e| ServeError::Environment(format!("TLS configuration: {e}")))?;
-            server = server.tls(config);
-            cert = Some(identity.cert_der().to_vec());
-        }
+        Ok((v, address))
     }
-    let server = server.bind(&address).await?;
-    let (network, addr) = match server.local_addr() {
-        ListenAddr::Tcp(a) => (Network::Tcp, a.to_string()),
-        ListenAddr::Unix(p) => (Network::Unix, p.display().to_string()),
-        ListenAddr::Memory => (Network::Tcp, String::new()),
-    };
-    if launched {
-        let line = HandshakeLine {
-            core_version: CORE_PROTOCOL_VERSION,
-            app_version,
-            network,
-            address: addr,
-            wire: Protocol::Connect,
-            cert,
+
+    /// Automatic mutual TLS: launched, over TCP, with the host's certificate in the
+    /// environment, the server trusts only that certificate and presents a one-time one of
+    /// its own, returned for the handshake line.
+    fn mtls(&self, server: Server, address: &str) -> Result<(Server, Option<Vec<u8>>), ServeError> {
+        if !self.launched || address.starts_with("unix:") {
+            return Ok((server, None));
+        }
+        let Ok(encoded) = std::env::var(super::mtls::ENV_HOST_CERT) else {
+            return Ok((server, None));
         };
+        let host_cert =
+            crate::protocol::status::decode_base64_lenient(&encoded).ok_or_else(|| {
+                ServeError::Environment(format!("{} is not base64", super::mtls::ENV_HOST_CERT))
+            })?;
+        let identity = super::mtls::Identity::generate("connect-plugin plugin")
+            .map_err(|e| ServeError::Environment(format!("making a certificate: {e}")))?;
+        let config = super::mtls::server_config(&identity, host_cert)
+            .map_err(|e| ServeError::Environment(format!("TLS configuration: {e}")))?;
+        Ok((server.tls(config), Some(identity.cert_der().to_vec())))
+    }
+
+    /// Says where the plugin serves: the handshake line for the host that launched it, else
+    /// `listening on ADDRESS`.
+    fn announce(
+        &self,
+        server: &RunningServer,
+        app_version: u32,
+        cert: Option<Vec<u8>>,
+    ) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}")?;
-        out.flush()?;
-    } else {
+        if self.launched {
+            let (network, address) = match server.local_addr() {
+                ListenAddr::Tcp(a) => (Network::Tcp, a.to_string()),
+                ListenAddr::Unix(p) => (Network::Unix, p.display().to_string()),
+                ListenAddr::Memory => (Network::Tcp, String::new()),
+            };
+            let line = HandshakeLine {
+                core_version: CORE_PROTOCOL_VERSION,
+                app_version,
+                network,
+                address,
+                wire: Protocol::Connect,
+                cert,
+            };
+            writeln!(out, "{line}")?;
+            return out.flush();
+        }
         let shown = match server.local_addr() {
             ListenAddr::Tcp(a) => format!("http://{a}"),
             other => other.to_string(),
         };
-        let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {shown}")?;
         out.flush()?;
         tracing::info!(address = %shown, "plugin serving standalone");
+        Ok(())
     }
 
-    // A host that lets its plugin outlive it (to reattach after a restart) says so; the
-    // plugin then keeps running when the host goes, and stops writing to the pipes the
-    // host read once nobody reads them.
-    let outlive = launched && std::env::var(ENV_OUTLIVE_HOST).as_deref() == Ok("1");
-    if outlive {
-        super::orphan::quiet_when_orphaned();
-    }
-    let host_gone = async {
-        if launched && !outlive {
-            wait_for_stdin_eof().await;
-            tracing::info!("the host went away (stdin closed); shutting down");
-        } else {
-            std::future::pending::<()>().await;
+    /// What stops the plugin besides `PluginControl.Shutdown`: SIGTERM, SIGINT, and for a
+    /// launched plugin its host going away (stdin closes) unless the host lets the plugin
+    /// outlive it (to reattach after a restart): the plugin then keeps running, and stops
+    /// writing to the pipes the host read once nobody reads them.
+    fn stop_signals(&self) -> std::io::Result<impl Future<Output = ()> + use<>> {
+        let outlive = self.launched && std::env::var(ENV_OUTLIVE_HOST).as_deref() == Ok("1");
+        if outlive {
+            super::orphan::quiet_when_orphaned();
         }
-    };
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = shutdown.notified() => {}
-        _ = term.recv() => tracing::info!("SIGTERM; shutting down"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT; shutting down"),
-        _ = host_gone => {}
+        let watch_host = self.launched && !outlive;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        Ok(async move {
+            let host_gone = async {
+                if watch_host {
+                    wait_for_stdin_eof().await;
+                    tracing::info!("the host went away (stdin closed); shutting down");
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM; shutting down"),
+                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT; shutting down"),
+                _ = host_gone => {}
+            }
+        })
     }
-    health.set(cp::HealthState::Unhealthy, "shutting down");
-    let grace = services
-        .requested_grace
-        .lock()
-        .ok()
-        .and_then(|g| *g)
-        .unwrap_or(config.grace);
-    server.shutdown(grace).await;
-    if launched {
-        // The host made a private directory for the socket; once the socket is gone it is
-        // empty, and a host that died (or outlived by design) will not remove it.
-        if let Ok(dir) = std::env::var(ENV_UNIX_DIR) {
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
-    Ok(())
-}
 
-impl PluginHealth {
-    /// A health handle to pass to [`serve_with`] and keep for reporting.
-    pub fn handle() -> Self {
-        PluginHealth::new()
+    /// After serving: a launched plugin's socket was in a private directory the host made;
+    /// once the socket is gone it is empty, and a host that died (or outlived by design)
+    /// will not remove it.
+    fn clean_up(&self) {
+        if self.launched {
+            if let Ok(dir) = std::env::var(ENV_UNIX_DIR) {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
     }
 }
 
@@ -642,6 +477,67 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("no plugin set")
+        );
+    }
+
+    /// A stand-in for a plugin that serves the health service itself.
+    struct OwnHealth;
+
+    #[crate::async_trait]
+    impl crate::pb::grpc::health::v1::Health for OwnHealth {
+        async fn check(
+            &self,
+            _: crate::Request<crate::pb::grpc::health::v1::HealthCheckRequest>,
+        ) -> Result<crate::Response<crate::pb::grpc::health::v1::HealthCheckResponse>, crate::Status>
+        {
+            Err(crate::Status::unimplemented("a stand-in"))
+        }
+
+        async fn watch(
+            &self,
+            _: crate::Request<crate::pb::grpc::health::v1::HealthCheckRequest>,
+        ) -> Result<
+            crate::Response<crate::Streaming<crate::pb::grpc::health::v1::HealthCheckResponse>>,
+            crate::Status,
+        > {
+            Err(crate::Status::unimplemented("a stand-in"))
+        }
+    }
+
+    /// A plugin serving a path of the built-in services is refused by name, launched,
+    /// standalone or in memory, rather than hidden by (or hiding) the built-in one.
+    #[tokio::test]
+    async fn a_plugin_serving_a_builtin_path_is_refused() {
+        let set = PluginSet::new()
+            .with::<crate::pb::grpc::health::v1::HealthPlugin>(Arc::new(OwnHealth))
+            .unwrap();
+        let mut config = ServeConfig::new(MagicCookie::new("CP_TEST_COOKIE_UNSET", "x"), set);
+        config.listen = Some("127.0.0.1:0".into());
+        let err = serve(config.clone()).await.unwrap_err();
+        let ServeError::ReservedPath(conflict) = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(
+            conflict.paths(),
+            [
+                "/grpc.health.v1.Health/Check",
+                "/grpc.health.v1.Health/Watch"
+            ]
+        );
+        assert!(
+            err.to_string().starts_with(
+                "a plugin serves /grpc.health.v1.Health/Check, /grpc.health.v1.Health/Watch, \
+                 which the plugin server keeps"
+            ),
+            "{err}"
+        );
+
+        let (_connector, listener) = crate::transport::memory_link();
+        let err = serve_in_memory(&config, listener).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("/grpc.health.v1.Health/Check"),
+            "{err}"
         );
     }
 

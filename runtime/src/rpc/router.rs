@@ -1,38 +1,34 @@
 //! The router: mounts handlers by path and serves them over Connect, gRPC and gRPC-Web. It
 //! is a `tower::Service`, so it can be served by this crate's transport or sit inside an
 //! axum (or any tower-based) application.
+//!
+//! This file holds the route table and the [`Router`] built on it; `router/handle.rs`
+//! serves one call (negotiation, reading the request, running the chain, writing the
+//! response).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::convert::Infallible;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use futures_util::FutureExt as _;
-use futures_util::StreamExt as _;
-use http::header::{ALLOW, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue, StatusCode};
-use http_body::Body as _;
+use bytes::Bytes;
 
-use super::body::{Body, BoxError, Ending, EnvelopeBody};
-use super::call::{CallInput, CallOutput, MethodDescriptor, OutputBody, ServerCall};
-use super::interceptor::{Handler, Interceptor, ServerNext};
-use super::streaming::{self, RawStreaming, Side};
-use crate::protocol::envelope::{self, encode_envelope};
-use crate::protocol::framing::{
-    End, Rejection, accepted_content_types, join_unary_trailers, negotiate_server,
-};
-use crate::protocol::{Encoding, Framing, Protocol, Status, connect, grpc, grpc_web};
+use super::body::{Body, BoxError};
+use super::call::MethodDescriptor;
+use super::interceptor::{Handler, Interceptor};
 use crate::transport::Connection;
 
 /// Default limit on the size of one message, compressed or not: 4 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
 /// Default size below which messages are sent uncompressed: 1 KiB.
 pub const DEFAULT_COMPRESS_MIN_BYTES: usize = 1024;
+
+mod handle;
+
+pub(crate) use handle::collect_limited;
 
 #[derive(Clone)]
 struct Route {
@@ -83,7 +79,9 @@ struct Inner {
     compress_min_bytes: usize,
 }
 
-/// Routes calls to handlers by path.
+/// Routes calls to handlers by path: one handler a path, so mounting a second one is
+/// refused ([`Router::route`] and [`Router::merge`] panic, [`Router::try_merge`] returns a
+/// [`RouteConflict`]), never a silent replacement.
 #[derive(Clone)]
 pub struct Router {
     inner: Arc<Inner>,
@@ -100,6 +98,43 @@ impl std::fmt::Debug for Router {
         let mut paths: Vec<_> = self.inner.routes.keys().collect();
         paths.sort();
         f.debug_struct("Router").field("routes", &paths).finish()
+    }
+}
+
+/// Two handlers for one path: [`Router::try_merge`] returns it; [`Router::route`] and
+/// [`Router::merge`] panic with its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("route conflict: a handler is already mounted at {}", .paths.join(", "))]
+pub struct RouteConflict {
+    paths: Vec<String>,
+}
+
+impl RouteConflict {
+    fn at(paths: Vec<String>) -> Self {
+        RouteConflict { paths }
+    }
+
+    /// The paths served twice, sorted.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
+    }
+}
+
+/// `interceptor` as the router keeps it: an `Arc<dyn Interceptor>` as it is (so its calls
+/// go through one dynamic call, not two), anything else in a new `Arc`.
+pub(crate) fn shared(interceptor: impl Interceptor) -> Arc<dyn Interceptor> {
+    let mut slot = Some(interceptor);
+    let any: &mut dyn std::any::Any = &mut slot;
+    if let Some(arc) = any
+        .downcast_mut::<Option<Arc<dyn Interceptor>>>()
+        .and_then(Option::take)
+    {
+        return arc;
+    }
+    match slot {
+        Some(interceptor) => Arc::new(interceptor),
+        // Only the downcast above takes it out, and then it returned.
+        None => unreachable!("the interceptor was taken as an Arc<dyn Interceptor>"),
     }
 }
 
@@ -120,29 +155,157 @@ impl Router {
         Arc::make_mut(&mut self.inner)
     }
 
-    /// Mounts `handler` for `method`, replacing any handler at the same path.
+    /// Mounts `handler` for `method`.
+    ///
+    /// # Panics
+    ///
+    /// If a handler is already mounted at the method's path: a route is never replaced
+    /// silently. The panic names the path and points at the caller. For routes assembled
+    /// at run time, build a router per part and join them with [`Router::try_merge`].
+    ///
+    /// ```
+    /// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+    /// use connect_plugin::{Request, Response, Router, StreamType};
+    ///
+    /// const GREET: MethodDescriptor = MethodDescriptor::new(
+    ///     "/greet.v1.Greeter/Greet",
+    ///     StreamType::Unary,
+    ///     Idempotency::Unknown,
+    /// );
+    ///
+    /// let router = Router::new().route(
+    ///     GREET,
+    ///     rpc::unary(|req: Request<String>| async move {
+    ///         Ok(Response::new(format!("hello, {}", req.into_inner())))
+    ///     }),
+    /// );
+    /// assert_eq!(router.paths().collect::<Vec<_>>(), ["/greet.v1.Greeter/Greet"]);
+    /// ```
+    #[track_caller]
     pub fn route(mut self, method: MethodDescriptor, handler: Arc<dyn Handler>) -> Self {
-        self.inner_mut()
-            .routes
-            .insert(method.path.into(), Route { method, handler });
+        match self.inner_mut().routes.entry(method.path.into()) {
+            Entry::Occupied(taken) => panic!(
+                "{} (Router::route mounts each path once)",
+                RouteConflict::at(vec![taken.key().to_string()])
+            ),
+            Entry::Vacant(free) => {
+                free.insert(Route { method, handler });
+            }
+        }
         self
     }
 
-    /// Adds every route of `other`.
+    /// Adds every route of `other` (its routes only: `other`'s interceptors and limits are
+    /// not taken; this router's apply to every call).
+    ///
+    /// # Panics
+    ///
+    /// If both routers serve a path, naming the paths and pointing at the caller. A router
+    /// assembled at run time (plugins chosen by configuration) uses [`Router::try_merge`],
+    /// which returns the conflict as an error instead.
+    ///
+    /// ```
+    /// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+    /// use connect_plugin::{Request, Response, Router, StreamType};
+    ///
+    /// const PING: MethodDescriptor =
+    ///     MethodDescriptor::new("/ping.v1.Ping/Ping", StreamType::Unary, Idempotency::Unknown);
+    /// const ECHO: MethodDescriptor =
+    ///     MethodDescriptor::new("/echo.v1.Echo/Echo", StreamType::Unary, Idempotency::Unknown);
+    ///
+    /// let pong = rpc::unary(|_: Request<()>| async { Ok(Response::new(())) });
+    /// let echo = rpc::unary(|req: Request<String>| async move {
+    ///     Ok(Response::new(req.into_inner()))
+    /// });
+    /// let both = Router::new()
+    ///     .route(PING, pong)
+    ///     .merge(Router::new().route(ECHO, echo));
+    /// assert_eq!(both.paths().count(), 2);
+    /// ```
+    #[track_caller]
     pub fn merge(mut self, other: Router) -> Self {
+        if let Err(conflict) = self.try_merge(other) {
+            panic!(
+                "{conflict} (Router::merge replaces no route; Router::try_merge returns the \
+                 conflict as an error)"
+            );
+        }
+        self
+    }
+
+    /// Adds every route of `other`, as [`Router::merge`] does, or refuses them all if a path
+    /// of `other` is served here already: the error names every such path, and this router
+    /// is left as it was, so a host assembling routes at run time can refuse one part and
+    /// keep the rest.
+    ///
+    /// ```
+    /// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+    /// use connect_plugin::{Request, Response, Router, StreamType};
+    ///
+    /// const PING: MethodDescriptor =
+    ///     MethodDescriptor::new("/ping.v1.Ping/Ping", StreamType::Unary, Idempotency::Unknown);
+    /// let ping = || {
+    ///     let pong = rpc::unary(|_: Request<()>| async { Ok(Response::new(())) });
+    ///     Router::new().route(PING, pong)
+    /// };
+    ///
+    /// let mut router = ping();
+    /// let conflict = router.try_merge(ping()).unwrap_err();
+    /// assert_eq!(conflict.paths(), ["/ping.v1.Ping/Ping"]);
+    /// assert_eq!(
+    ///     conflict.to_string(),
+    ///     "route conflict: a handler is already mounted at /ping.v1.Ping/Ping"
+    /// );
+    /// assert_eq!(router.paths().count(), 1);
+    /// ```
+    pub fn try_merge(&mut self, other: Router) -> Result<(), RouteConflict> {
+        let mut taken: Vec<String> = other
+            .inner
+            .routes
+            .keys()
+            .filter(|path| self.inner.routes.contains_key(*path))
+            .map(|path| path.to_string())
+            .collect();
+        if !taken.is_empty() {
+            taken.sort_unstable();
+            return Err(RouteConflict::at(taken));
+        }
         let routes = other.inner.routes.clone();
         self.inner_mut().routes.extend(routes);
-        self
+        Ok(())
     }
 
-    /// Adds an interceptor around every call (the first added runs outermost).
-    pub fn interceptor(self, interceptor: impl Interceptor) -> Self {
-        self.interceptor_arc(Arc::new(interceptor))
-    }
-
-    /// Adds a shared interceptor around every call.
-    pub fn interceptor_arc(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
-        self.inner_mut().interceptors.push(interceptor);
+    /// Adds an interceptor around every call; the first added runs outermost. A shared one
+    /// (an `Arc<RateLimit>` kept to read later, an `Arc<dyn Interceptor>` from a list) is
+    /// passed the same way, and an `Arc<dyn Interceptor>` is kept as it is, not wrapped
+    /// again.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use connect_plugin::codegen::BoxFuture;
+    /// use connect_plugin::rpc::{CallOutput, Interceptor, ServerCall, ServerNext};
+    /// use connect_plugin::{Router, Status};
+    ///
+    /// /// Logs the path of every call.
+    /// struct Log;
+    ///
+    /// impl Interceptor for Log {
+    ///     fn intercept_server<'a>(
+    ///         &'a self,
+    ///         call: ServerCall,
+    ///         next: ServerNext<'a>,
+    ///     ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ///         println!("call to {}", call.method.path);
+    ///         next.run(call)
+    ///     }
+    /// }
+    ///
+    /// let shared: Arc<dyn Interceptor> = Arc::new(Log);
+    /// let router = Router::new().interceptor(Log).interceptor(shared.clone());
+    /// # let _ = router;
+    /// ```
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.inner_mut().interceptors.push(shared(interceptor));
         self
     }
 
@@ -211,398 +374,17 @@ where
     }
 }
 
-fn plain_response(status: StatusCode, headers: HeaderMap, body: Bytes) -> http::Response<Body> {
-    let mut resp = http::Response::new(if body.is_empty() {
-        Body::empty()
-    } else {
-        Body::full(body)
-    });
-    *resp.status_mut() = status;
-    *resp.headers_mut() = headers;
-    resp
-}
-
-fn error_response(framing: &Framing, error: &Status) -> http::Response<Body> {
-    let (status, headers, body) = framing.error_response(error);
-    plain_response(status, headers, body)
-}
-
-impl Inner {
-    /// Serves one request; `conn` is the connection it came over (from this crate's server),
-    /// whose peer counts as part of the request's extensions.
-    async fn handle<B>(
-        self: Arc<Self>,
-        req: http::Request<B>,
-        conn: Option<Arc<Connection>>,
-    ) -> http::Response<Body>
-    where
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        let (parts, body) = req.into_parts();
-        let Some(route) = self.routes.get(parts.uri.path()) else {
-            return unknown_method(parts.uri.path(), &parts.headers);
-        };
-        let method = route.method;
-        let negotiated = match negotiate_server(
-            &parts.method,
-            parts.uri.query(),
-            &parts.headers,
-            method.stream_type,
-            method.idempotency == super::call::Idempotency::NoSideEffects,
-            self.max_message_size,
-        ) {
-            Ok(n) => n,
-            Err(rejection) => return reject(rejection, method),
-        };
-        let framing = negotiated.framing;
-        let deadline = negotiated.timeout.map(|t| Instant::now() + t);
-        let body = Body::new(body);
-        let max = self.max_message_size;
-        let this = self.clone();
-        let handler = route.handler.clone();
-        let http1 = parts.version < http::Version::HTTP_2;
-        let headers = parts.headers;
-        let extensions = parts.extensions;
-        let get_message = negotiated.get_message;
-        let run = async move {
-            let input = if method.stream_type.client_streams() {
-                CallInput::Stream(RawStreaming::new(
-                    body,
-                    framing,
-                    framing.request_encoding,
-                    max,
-                    Side::Server,
-                    None,
-                ))
-            } else {
-                CallInput::Unary(read_single(body, get_message, &framing, max, http1).await?)
-            };
-            let call = ServerCall {
-                method,
-                headers,
-                extensions,
-                connection: conn,
-                identity: None,
-                deadline,
-                protocol: framing.protocol,
-                codec: framing.codec,
-                input,
-            };
-            let answer = ServerNext::new(&this.interceptors, &*handler).run(call);
-            AssertUnwindSafe(answer)
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    tracing::error!(method = method.path, panic = %what, "handler panicked");
-                    Err(Status::internal("the handler panicked"))
-                })
-        };
-        let result = match deadline {
-            None => run.await,
-            Some(d) => match tokio::time::timeout_at(d.into(), run).await {
-                Ok(r) => r,
-                Err(_) => Err(Status::deadline_exceeded(
-                    "the call's deadline passed before the handler answered",
-                )),
-            },
-        };
-        match result {
-            Ok(out) => self.write_output(&framing, out, deadline),
-            Err(e) => error_response(&framing, &e),
-        }
-    }
-
-    fn write_output(
-        &self,
-        framing: &Framing,
-        out: CallOutput,
-        deadline: Option<Instant>,
-    ) -> http::Response<Body> {
-        let CallOutput {
-            headers: mut out_headers,
-            body,
-            trailers,
-        } = out;
-        // Headers the protocol owns may not be overridden by the handler (nearly always the
-        // handler set none at all).
-        if !out_headers.is_empty() {
-            for h in [
-                CONTENT_TYPE,
-                CONTENT_ENCODING,
-                connect::STREAM_ENCODING_HEADER,
-                grpc::ENCODING_HEADER,
-                grpc::STATUS_HEADER,
-                CONTENT_LENGTH,
-            ] {
-                out_headers.remove(h);
-            }
-        }
-        match body {
-            OutputBody::Unary(message) => {
-                if message.len() > self.max_message_size {
-                    return error_response(
-                        framing,
-                        &crate::protocol::compression::too_large(
-                            message.len(),
-                            self.max_message_size,
-                        ),
-                    );
-                }
-                let compress = framing.response_encoding != Encoding::Identity
-                    && message.len() >= self.compress_min_bytes;
-                let payload = if compress {
-                    match framing.response_encoding.compress(&message) {
-                        Ok(z) => z,
-                        Err(e) => return error_response(framing, &e),
-                    }
-                } else {
-                    message
-                };
-                framing.write_response_headers(&mut out_headers, compress);
-                if !framing.enveloped {
-                    join_unary_trailers(&mut out_headers, &trailers);
-                    let mut resp = http::Response::new(Body::full(payload));
-                    *resp.headers_mut() = out_headers;
-                    return resp;
-                }
-                let mut buf = BytesMut::with_capacity(payload.len() + 64);
-                encode_envelope(
-                    if compress {
-                        crate::protocol::envelope::FLAG_COMPRESSED
-                    } else {
-                        0
-                    },
-                    &payload,
-                    &mut buf,
-                );
-                let body = match framing.encode_end_owned(None, trailers) {
-                    End::Frame(b) => {
-                        buf.extend_from_slice(&b);
-                        Body::full(buf.freeze())
-                    }
-                    End::Trailers(t) => Body::full_with_trailers(buf.freeze(), t),
-                };
-                let mut resp = http::Response::new(body);
-                *resp.headers_mut() = out_headers;
-                resp
-            }
-            OutputBody::Stream(source) => {
-                framing.write_response_headers(&mut out_headers, true);
-                let body = EnvelopeBody::new(
-                    source,
-                    framing.response_encoding,
-                    self.compress_min_bytes,
-                    self.max_message_size,
-                    Ending::Server(*framing, trailers),
-                    deadline,
-                );
-                let mut resp = http::Response::new(Body::new(body));
-                *resp.headers_mut() = out_headers;
-                resp
-            }
-        }
-    }
-}
-
-/// Reads the single request message of a unary or server-streaming call.
-async fn read_single(
-    mut body: Body,
-    get_message: Option<Bytes>,
-    framing: &Framing,
-    max: usize,
-    http1: bool,
-) -> Result<Bytes, Status> {
-    if !framing.enveloped {
-        let raw = match get_message {
-            Some(m) => m,
-            None => match collect_limited(&mut body, max).await {
-                Ok(raw) => raw,
-                Err(e) => {
-                    drain_in_background(body, http1);
-                    return Err(e);
-                }
-            },
-        };
-        return framing.request_encoding.decompress(raw, max);
-    }
-    // Fast path: the first chunk is exactly one whole frame and the body ends with it (how a
-    // unary request usually arrives). The outcome is the same as the stream's below.
-    let first_chunk = match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        None => {
-            return Err(Status::invalid_argument(
-                "the request stream has no message; a unary method needs one",
-            ));
-        }
-        Some(Err(e)) => {
-            drain_in_background(body, http1);
-            return Err(Status::canceled(format!("reading the request failed: {e}")));
-        }
-        // Trailers are of no interest to a server.
-        Some(Ok(frame)) => frame.into_data().ok(),
-    };
-    let first_chunk = match first_chunk {
-        Some(chunk) if body.is_end_stream() => match envelope::whole_frame(chunk, max) {
-            Ok(env) => {
-                let message =
-                    streaming::decompressed(env.flags, env.data, framing.request_encoding, max)
-                        .and_then(|m| streaming::check_message_flags(env.flags).map(|()| m));
-                if message.is_err() {
-                    drain_in_background(body, http1);
-                }
-                return message;
-            }
-            Err(chunk) => Some(chunk),
-        },
-        other => other,
-    };
-    let mut stream = RawStreaming::new(
-        body,
-        *framing,
-        framing.request_encoding,
-        max,
-        Side::Server,
-        None,
-    );
-    if let Some(chunk) = first_chunk {
-        stream.push_received(chunk);
-    }
-    let first = match stream.next().await.transpose() {
-        Ok(first) => first,
-        Err(e) => {
-            drain_in_background(stream.into_body(), http1);
-            return Err(e);
-        }
-    };
-    let first = first.ok_or_else(|| {
-        Status::invalid_argument("the request stream has no message; a unary method needs one")
-    })?;
-    if stream.next().await.transpose()?.is_some() {
-        return Err(Status::invalid_argument(
-            "the request stream has more than one message; a unary method takes one",
-        ));
-    }
-    Ok(first)
-}
-
-/// How much of a refused request body the server still reads (and throws away), and for
-/// how long, so that an HTTP/1.1 client still uploading can read the error instead of a
-/// broken pipe.
-const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
-const DRAIN_TIME: Duration = Duration::from_secs(5);
-
-/// After refusing a request, reads what is left of its body in the background (HTTP/1.1
-/// only: there the client cannot read the answer before it has finished writing; HTTP/2
-/// resets the stream instead). Bounded in bytes and time; the answer is not delayed.
-fn drain_in_background(mut body: Body, http1: bool) {
-    if !http1 || body.is_end_stream() {
-        return;
-    }
-    tokio::spawn(async move {
-        let drain = async {
-            let mut seen = 0usize;
-            while seen <= DRAIN_LIMIT {
-                match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-                    Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
-                    _ => return,
-                }
-            }
-        };
-        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
-    });
-}
-
-/// Reads a whole body, refusing more than `max` bytes without buffering them.
-pub(crate) async fn collect_limited(body: &mut Body, max: usize) -> Result<Bytes, Status> {
-    if let Some(upper) = body.size_hint().exact() {
-        if upper as usize > max {
-            return Err(crate::protocol::compression::too_large(upper as usize, max));
-        }
-    }
-    let mut first: Option<Bytes> = None;
-    let mut buf = BytesMut::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| Status::canceled(format!("reading the body failed: {e}")))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        let total = first.as_ref().map_or(0, |f| f.len()) + buf.len() + data.len();
-        if total > max {
-            return Err(crate::protocol::compression::too_large(total, max));
-        }
-        match first.take() {
-            None if buf.is_empty() => first = Some(data),
-            Some(f) => {
-                buf.extend_from_slice(&f);
-                buf.extend_from_slice(&data);
-            }
-            None => buf.extend_from_slice(&data),
-        }
-    }
-    Ok(first.unwrap_or_else(|| buf.freeze()))
-}
-
-fn reject(rejection: Rejection, method: MethodDescriptor) -> http::Response<Body> {
-    match rejection {
-        Rejection::UnsupportedMediaType => {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                "accept-post",
-                HeaderValue::from_static(accepted_content_types(method.stream_type)),
-            );
-            plain_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, headers, Bytes::new())
-        }
-        Rejection::MethodNotAllowed { get_allowed } => {
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                ALLOW,
-                HeaderValue::from_static(if get_allowed { "GET, POST" } else { "POST" }),
-            );
-            plain_response(StatusCode::METHOD_NOT_ALLOWED, headers, Bytes::new())
-        }
-        Rejection::Status(framing, status) => error_response(&framing, &status),
-    }
-}
-
-/// The answer for a path nobody serves, in the caller's protocol where it can be told.
-fn unknown_method(path: &str, headers: &HeaderMap) -> http::Response<Body> {
-    let status = Status::unimplemented(format!("no method is served at {path}"));
-    let ct = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let protocol = if let Some(c) = grpc_web::codec(ct) {
-        Some((Protocol::GrpcWeb, c))
-    } else {
-        grpc::codec(ct).map(|c| (Protocol::Grpc, c))
-    };
-    if let Some((protocol, codec)) = protocol {
-        let framing = Framing {
-            protocol,
-            enveloped: true,
-            codec,
-            request_encoding: Encoding::Identity,
-            response_encoding: Encoding::Identity,
-        };
-        return error_response(&framing, &status);
-    }
-    let mut h = HeaderMap::new();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    plain_response(StatusCode::NOT_FOUND, h, connect::error_to_json(&status))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::panic::AssertUnwindSafe;
     use std::sync::Mutex;
+    use std::time::Duration;
 
     use super::*;
-    use crate::protocol::StreamType;
-    use crate::rpc::{self, Client, Idempotency, PeerAddr, Request, Response};
+    use crate::protocol::{Status, StreamType};
+    use crate::rpc::{
+        self, CallOutput, Client, Idempotency, PeerAddr, Request, Response, ServerNext,
+    };
     use crate::transport::{Channel, Listener, Server, memory_link};
 
     const PEER: MethodDescriptor =
@@ -637,6 +419,105 @@ mod tests {
                 async { Ok(Response::new(())) }
             }),
         )
+    }
+
+    const OTHER: MethodDescriptor =
+        MethodDescriptor::new("/t.Test/Other", StreamType::Unary, Idempotency::Unknown);
+
+    fn ok() -> Arc<dyn Handler> {
+        rpc::unary(|_: Request<()>| async { Ok(Response::new(())) })
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "route conflict: a handler is already mounted at /t.Test/Peer (Router::route"
+    )]
+    fn a_path_routed_twice_is_refused_by_name() {
+        let _ = Router::new().route(PEER, ok()).route(PEER, ok());
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "route conflict: a handler is already mounted at /t.Test/Peer (Router::merge"
+    )]
+    fn merging_routers_that_share_a_path_is_refused_by_name() {
+        let _ = Router::new()
+            .route(PEER, ok())
+            .merge(Router::new().route(OTHER, ok()).route(PEER, ok()));
+    }
+
+    /// `route` and `merge` report a conflict at the line that asked for it, as a
+    /// `#[track_caller]` panic.
+    #[test]
+    fn a_conflict_is_reported_where_it_was_written() {
+        const HERE: MethodDescriptor =
+            MethodDescriptor::new("/t.Located/Here", StreamType::Unary, Idempotency::Unknown);
+        let seen = Arc::new(Mutex::new(Vec::<(String, u32)>::new()));
+        let record = seen.clone();
+        let previous = std::panic::take_hook();
+        // Other tests may panic meanwhile: theirs go on to the previous hook.
+        std::panic::set_hook(Box::new(move |info| {
+            let ours = info
+                .payload()
+                .downcast_ref::<String>()
+                .is_some_and(|m| m.contains("/t.Located/Here"));
+            match info.location() {
+                Some(at) if ours => record
+                    .lock()
+                    .unwrap()
+                    .push((at.file().to_owned(), at.line())),
+                _ => previous(info),
+            }
+        }));
+        let mut lines = Vec::new();
+        let routed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let once = Router::new().route(HERE, ok());
+            lines.push(line!() + 1);
+            once.route(HERE, ok())
+        }));
+        let merged = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let one = Router::new().route(HERE, ok());
+            lines.push(line!() + 1);
+            one.merge(Router::new().route(HERE, ok()))
+        }));
+        assert!(routed.is_err() && merged.is_err());
+        let seen = seen.lock().unwrap();
+        let here = |line| (file!().to_owned(), line);
+        assert_eq!(*seen, [here(lines[0]), here(lines[1])]);
+    }
+
+    #[test]
+    fn try_merge_names_every_shared_path_and_keeps_the_router() {
+        let mut router = Router::new().route(PEER, ok()).route(OTHER, ok());
+        let conflict = router
+            .try_merge(Router::new().route(OTHER, ok()).route(PEER, ok()))
+            .unwrap_err();
+        assert_eq!(conflict.paths(), ["/t.Test/Other", "/t.Test/Peer"]);
+        assert_eq!(
+            conflict.to_string(),
+            "route conflict: a handler is already mounted at /t.Test/Other, /t.Test/Peer"
+        );
+        assert_eq!(router.paths().count(), 2);
+
+        // Refused whole: a router sharing one path adds none of its others.
+        const THIRD: MethodDescriptor =
+            MethodDescriptor::new("/t.Test/Third", StreamType::Unary, Idempotency::Unknown);
+        let partly = Router::new().route(THIRD, ok()).route(PEER, ok());
+        assert!(router.try_merge(partly).is_err());
+        assert!(router.paths().all(|p| p != "/t.Test/Third"));
+
+        router.try_merge(Router::new().route(THIRD, ok())).unwrap();
+        assert_eq!(router.paths().count(), 3);
+    }
+
+    #[test]
+    fn a_shared_interceptor_is_kept_as_it_is() {
+        let shared: Arc<dyn Interceptor> = Arc::new(Watch(Seen::default()));
+        let router = Router::new()
+            .interceptor(shared.clone())
+            .interceptor(Watch(Seen::default()));
+        assert!(Arc::ptr_eq(&router.inner.interceptors[0], &shared));
+        assert_eq!(router.inner.interceptors.len(), 2);
     }
 
     /// The peer's address reaches interceptors (`ServerCall::peer`) and handlers (through

@@ -115,17 +115,33 @@ impl Listener {
     }
 }
 
-/// Serves an [`HttpHandler`].
+/// Serves an [`HttpHandler`] (a [`Router`](crate::rpc::Router), typically) on TCP (HTTP/1.1
+/// and h2c on one port), TLS, a Unix socket or an in-memory link, until
+/// [`RunningServer::shutdown`].
 ///
-/// ```no_run
-/// # async fn run(router: connect_plugin::Router) -> std::io::Result<()> {
+/// ```
 /// use std::time::Duration;
+/// use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
 /// use connect_plugin::transport::{Server, ServerLimits};
+/// use connect_plugin::{Channel, Client, Request, Response, Router, StreamType};
 ///
-/// let server = Server::new(router)
+/// const PING: MethodDescriptor =
+///     MethodDescriptor::new("/ping.v1.Ping/Ping", StreamType::Unary, Idempotency::Unknown);
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let pong = rpc::unary(|_: Request<()>| async { Ok(Response::new(())) });
+/// let server = Server::new(Router::new().route(PING, pong))
 ///     .limits(ServerLimits::default().idle_timeout(Some(Duration::from_secs(60))))
-///     .bind("127.0.0.1:0")
+///     .bind("127.0.0.1:0") // port 0: any free port
 ///     .await?;
+///
+/// let url = format!("http://{}", server.local_addr());
+/// let client = Client::new(Channel::builder(&url)?.build());
+/// let _: Response<()> = client.unary(&PING, Request::new(())).await?;
+///
+/// // Stop accepting, give calls in flight a second to finish, then close.
+/// server.shutdown(Duration::from_secs(1)).await;
 /// # Ok(()) }
 /// ```
 pub struct Server {
