@@ -78,7 +78,8 @@ impl ClientChain {
     /// Adds the caller's own interceptor (auth, tracing …); they run first, in the order
     /// added. A shared one is passed as an `Arc`.
     pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
-        self.interceptors.push(Arc::new(interceptor));
+        self.interceptors
+            .push(crate::rpc::interceptor::shared(interceptor));
         self
     }
 

@@ -107,7 +107,7 @@ impl ServeConfig {
     /// `Arc<RateLimit>`, an `Arc<dyn Interceptor>`) is passed the same way.
     pub fn interceptor(mut self, interceptor: impl crate::rpc::Interceptor) -> Self {
         self.interceptors
-            .push(crate::rpc::router::shared(interceptor));
+            .push(crate::rpc::interceptor::shared(interceptor));
         self
     }
 
@@ -508,9 +508,8 @@ mod tests {
     /// standalone or in memory, rather than hidden by (or hiding) the built-in one.
     #[tokio::test]
     async fn a_plugin_serving_a_builtin_path_is_refused() {
-        let set = PluginSet::new()
-            .with::<crate::pb::grpc::health::v1::HealthPlugin>(Arc::new(OwnHealth))
-            .unwrap();
+        let set =
+            PluginSet::new().with::<crate::pb::grpc::health::v1::HealthPlugin>(Arc::new(OwnHealth));
         let mut config = ServeConfig::new(MagicCookie::new("CP_TEST_COOKIE_UNSET", "x"), set);
         config.listen = Some("127.0.0.1:0".into());
         let err = serve(config.clone()).await.unwrap_err();

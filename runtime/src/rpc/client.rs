@@ -12,7 +12,7 @@ use http::HeaderMap;
 use super::body::TypedEncodeStream;
 use super::call::{ClientCall, ClientInput, ClientOutput, ClientOutputBody, MethodDescriptor};
 use super::http_transport::HttpTransport;
-use super::interceptor::{ClientNext, Interceptor};
+use super::interceptor::{ClientNext, Interceptor, shared};
 use super::message::{Request, Response};
 use super::router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE};
 use super::streaming::Streaming;
@@ -152,7 +152,7 @@ impl Client {
     /// outermost). A shared interceptor is passed as an `Arc` (`Arc<T>` and
     /// `Arc<dyn Interceptor>` are interceptors too). The transport is shared.
     pub fn with_interceptor(&self, interceptor: impl Interceptor) -> Self {
-        self.with_interceptors([Arc::new(interceptor) as Arc<dyn Interceptor>])
+        self.with_interceptors([shared(interceptor)])
     }
 
     /// This client with `interceptors` added after its own, in order.

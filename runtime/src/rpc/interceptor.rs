@@ -52,6 +52,24 @@ impl<T: Interceptor + ?Sized> Interceptor for Arc<T> {
     }
 }
 
+/// `interceptor` as a chain keeps it (a router's, a client's): an `Arc<dyn Interceptor>` as it is (so its calls
+/// go through one dynamic call, not two), anything else in a new `Arc`.
+pub(crate) fn shared(interceptor: impl Interceptor) -> Arc<dyn Interceptor> {
+    let mut slot = Some(interceptor);
+    let any: &mut dyn std::any::Any = &mut slot;
+    if let Some(arc) = any
+        .downcast_mut::<Option<Arc<dyn Interceptor>>>()
+        .and_then(Option::take)
+    {
+        return arc;
+    }
+    match slot {
+        Some(interceptor) => Arc::new(interceptor),
+        // Only the downcast above takes it out, and then it returned.
+        None => unreachable!("the interceptor was taken as an Arc<dyn Interceptor>"),
+    }
+}
+
 /// The end of a server chain: the method's handler.
 pub trait Handler: Send + Sync + 'static {
     /// Runs the call.

@@ -18,7 +18,7 @@ use bytes::Bytes;
 
 use super::body::{Body, BoxError};
 use super::call::MethodDescriptor;
-use super::interceptor::{Handler, Interceptor};
+use super::interceptor::{Handler, Interceptor, shared};
 use crate::transport::Connection;
 
 /// Default limit on the size of one message, compressed or not: 4 MiB.
@@ -117,24 +117,6 @@ impl RouteConflict {
     /// The paths served twice, sorted.
     pub fn paths(&self) -> &[String] {
         &self.paths
-    }
-}
-
-/// `interceptor` as the router keeps it: an `Arc<dyn Interceptor>` as it is (so its calls
-/// go through one dynamic call, not two), anything else in a new `Arc`.
-pub(crate) fn shared(interceptor: impl Interceptor) -> Arc<dyn Interceptor> {
-    let mut slot = Some(interceptor);
-    let any: &mut dyn std::any::Any = &mut slot;
-    if let Some(arc) = any
-        .downcast_mut::<Option<Arc<dyn Interceptor>>>()
-        .and_then(Option::take)
-    {
-        return arc;
-    }
-    match slot {
-        Some(interceptor) => Arc::new(interceptor),
-        // Only the downcast above takes it out, and then it returned.
-        None => unreachable!("the interceptor was taken as an Arc<dyn Interceptor>"),
     }
 }
 
