@@ -51,7 +51,7 @@ pub use super::builtin::PluginHealth;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let cookie = MagicCookie::new("MY_APP_PLUGIN", "b5e3f7a1");
-/// let plugins = PluginSet::new().with::<cp::PluginLifecyclePlugin>(Arc::new(Lifecycle))?;
+/// let plugins = PluginSet::new().with::<cp::PluginLifecyclePlugin>(Arc::new(Lifecycle));
 /// let mut config = ServeConfig::new(cookie.clone(), plugins);
 /// config.grace = Duration::from_secs(1);
 ///
