@@ -30,7 +30,7 @@
 //! options (headers, per-call timeout). `Request<T>: From<T>` keeps the common call to one
 //! line of domain code — `kv.get(GetRequest { key }.into()).await?.into_inner()` — and the
 //! metadata is there when wanted (`Request::new(m).with_timeout(..)`,
-//! `request.metadata()`, `response.headers()`). The future is spelled out exactly as
+//! `request.headers()`, `response.headers()`). The future is spelled out exactly as
 //! `async_trait` expands an `async fn`, with fully-qualified paths (a proto message may be
 //! called `Box` or `Result`), so implementors write `#[connect_plugin::async_trait]` and
 //! plain `async fn`s. Streams are `Streaming<T>`, which is both what arrives from the wire

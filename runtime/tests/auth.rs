@@ -247,7 +247,7 @@ async fn bearer_token_reaches_the_handler_as_an_identity() {
 
     // A per-call header wins over the interceptor's.
     let mut req = Request::new(msg("hi"));
-    req.metadata_mut().insert(
+    req.headers_mut().insert(
         http::header::AUTHORIZATION,
         "Bearer tok-admin-0123456789".parse().unwrap(),
     );
@@ -329,7 +329,7 @@ async fn missing_or_wrong_credentials_are_unauthenticated_and_never_echoed() {
 
     // A different scheme in the authorization header is not a bearer token.
     let mut req = Request::new(msg("hi"));
-    req.metadata_mut().insert(
+    req.headers_mut().insert(
         http::header::AUTHORIZATION,
         "Basic dXNlcjpwYXNz".parse().unwrap(),
     );
@@ -777,9 +777,9 @@ async fn mtls_finds_nothing_on_plain_connections() {
 #[tokio::test]
 async fn automatic_mtls_pinned_host_certificate_is_the_identity() {
     use connect_plugin::plugin::mtls;
-    let host = mtls::Identity::generate("connect-plugin host").unwrap();
-    let plugin = mtls::Identity::generate("connect-plugin plugin").unwrap();
-    let stranger = mtls::Identity::generate("connect-plugin host").unwrap();
+    let host = mtls::SelfSignedCert::generate("connect-plugin host").unwrap();
+    let plugin = mtls::SelfSignedCert::generate("connect-plugin plugin").unwrap();
+    let stranger = mtls::SelfSignedCert::generate("connect-plugin host").unwrap();
 
     let server_config = mtls::server_config(&plugin, host.cert_der().to_vec()).unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
@@ -791,7 +791,7 @@ async fn automatic_mtls_pinned_host_certificate_is_the_identity() {
     let ListenAddr::Tcp(addr) = server.local_addr().clone() else {
         panic!("tcp")
     };
-    let connect = |own: &mtls::Identity| {
+    let connect = |own: &mtls::SelfSignedCert| {
         let config = mtls::client_config(own, plugin.cert_der().to_vec()).unwrap();
         Client::new(
             Channel::builder(&format!("https://localhost:{}", addr.port()))

@@ -212,7 +212,7 @@ async fn identities_and_runtime_ids_have_buckets_of_their_own() {
     // Runtime ids (no identity) key separately from each other and from the address.
     let with_id = |id: &'static str| {
         let mut req = Request::new(Msg::default());
-        req.metadata_mut()
+        req.headers_mut()
             .insert(DEFAULT_RUNTIME_ID_HEADER, id.parse().unwrap());
         req
     };
@@ -241,7 +241,7 @@ async fn idle_keys_are_evicted() {
     let c = client(&url);
     let with_id = |id: String| {
         let mut req = Request::new(Msg::default());
-        req.metadata_mut()
+        req.headers_mut()
             .insert(DEFAULT_RUNTIME_ID_HEADER, id.parse().unwrap());
         req
     };

@@ -9,8 +9,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use connect_plugin::protocol::{Code, Codec, Encoding, Protocol, StreamType};
 use connect_plugin::rpc::{
-    self, CallOutput, ClientCall, ClientNext, ClientOutput, Idempotency, Interceptor,
-    MethodDescriptor, Request, Response, ServerCall, ServerNext,
+    self, ClientCall, ClientNext, ClientOutput, Idempotency, Interceptor, MethodDescriptor,
+    Request, Response, ServerCall, ServerNext, ServerOutput,
 };
 use connect_plugin::transport::{HttpVersion, ListenAddr, Listener, RunningServer, memory_link};
 use connect_plugin::{Channel, Client, ClientConfig, Router, Server, Status};
@@ -197,7 +197,7 @@ fn meta_router() -> Router {
             META,
             rpc::unary(|req: Request<EchoRequest>| async move {
                 let seen = req
-                    .metadata()
+                    .headers()
                     .get("x-in")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("")
@@ -244,7 +244,7 @@ async fn headers_and_trailers_travel_on_every_protocol() {
             },
         );
         let mut r = Request::new(req(""));
-        r.metadata_mut()
+        r.headers_mut()
             .insert("x-in", HeaderValue::from_static("v"));
         let resp: Response<EchoResponse> = c.unary(&META, r).await.unwrap();
         assert_eq!(resp.get_ref().message, "v", "{protocol:?}");
@@ -662,7 +662,7 @@ impl Interceptor for RequireToken {
         &'a self,
         mut call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         self.seen.fetch_add(1, Ordering::SeqCst);
         let ok = call
             .headers

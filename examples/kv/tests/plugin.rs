@@ -667,7 +667,7 @@ impl connect_plugin::rpc::Interceptor for CountPerConnection {
         next: connect_plugin::rpc::ServerNext<'a>,
     ) -> futures::future::BoxFuture<
         'a,
-        Result<connect_plugin::rpc::CallOutput, connect_plugin::Status>,
+        Result<connect_plugin::rpc::ServerOutput, connect_plugin::Status>,
     > {
         let n = call.connection.as_ref().map(|conn| {
             conn.with_state(|state| {
@@ -747,7 +747,7 @@ async fn direct_mode_dispenses_the_implementation_itself() {
 
 #[tokio::test]
 async fn tcp_plugins_use_mutual_tls_and_refuse_other_callers() {
-    use connect_plugin::plugin::mtls::{Identity, client_config};
+    use connect_plugin::plugin::mtls::{SelfSignedCert, client_config};
     use connect_plugin::{Channel, Client};
     let plugin = launch(Network::Tcp).await;
     let line = plugin.handshake_line().unwrap().clone();
@@ -770,7 +770,7 @@ async fn tcp_plugins_use_mutual_tls_and_refuse_other_callers() {
         plain.get(get("secret").into()).await.unwrap_err().code(),
         Code::Unavailable
     );
-    let stranger = Identity::generate("stranger").unwrap();
+    let stranger = SelfSignedCert::generate("stranger").unwrap();
     let tls = client_config(&stranger, plugin_cert.clone()).unwrap();
     let impostor = KvServicePlugin::client_for(Client::new(
         Channel::builder(&line.url())

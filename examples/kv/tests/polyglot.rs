@@ -340,7 +340,7 @@ async fn the_javascript_plugin_over_unix_socket_and_tcp() {
 #[tokio::test]
 async fn the_javascript_plugin_refuses_callers_other_than_its_host() {
     use connect_plugin::Channel;
-    use connect_plugin::plugin::mtls::{Identity, client_config};
+    use connect_plugin::plugin::mtls::{SelfSignedCert, client_config};
     if !ready() {
         return;
     }
@@ -361,7 +361,7 @@ async fn the_javascript_plugin_refuses_callers_other_than_its_host() {
     let err = plain.get(get("secret").into()).await.unwrap_err();
     assert_eq!(err.code(), Code::Unavailable, "plaintext: {err}");
 
-    let stranger = Identity::generate("stranger").unwrap();
+    let stranger = SelfSignedCert::generate("stranger").unwrap();
     let impostor = pb::KvServiceClient::new(Client::new(
         Channel::builder(&line.url())
             .unwrap()

@@ -39,7 +39,7 @@ pub use governor::clock::{Clock, DefaultClock, FakeRelativeClock};
 
 use super::auth::IdentityExt as _;
 use crate::protocol::{ErrorDetail, Status};
-use crate::rpc::{CallOutput, Interceptor, PeerAddr, ServerCall, ServerNext};
+use crate::rpc::{Interceptor, PeerAddr, ServerCall, ServerNext, ServerOutput};
 
 /// The header whose value keys calls that carry no authenticated identity, by default.
 pub const DEFAULT_RUNTIME_ID_HEADER: HeaderName =
@@ -412,7 +412,7 @@ where
         &'a self,
         call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         match self.check(&call) {
             Ok(()) => next.run(call),
             Err(status) => Box::pin(std::future::ready(Err(status))),
@@ -428,7 +428,7 @@ mod tests {
 
     use super::*;
     use crate::protocol::{Codec, Protocol, StreamType};
-    use crate::rpc::{CallInput, Idempotency, MethodDescriptor};
+    use crate::rpc::{Idempotency, MethodDescriptor, ServerInput};
 
     const M: MethodDescriptor =
         MethodDescriptor::new("/t.v1.T/M", StreamType::Unary, Idempotency::Unknown);
@@ -459,7 +459,7 @@ mod tests {
             deadline: None,
             protocol: Protocol::Connect,
             codec: Codec::Proto,
-            input: CallInput::Unary(bytes::Bytes::new()),
+            input: ServerInput::Unary(bytes::Bytes::new()),
         }
     }
 

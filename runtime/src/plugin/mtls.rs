@@ -14,22 +14,22 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, 
 pub const ENV_HOST_CERT: &str = "CONNECT_PLUGIN_HOST_CERT";
 
 /// A one-time certificate and its key.
-pub struct Identity {
+pub struct SelfSignedCert {
     cert: CertificateDer<'static>,
     key: PrivatePkcs8KeyDer<'static>,
 }
 
-impl std::fmt::Debug for Identity {
+impl std::fmt::Debug for SelfSignedCert {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
+        f.debug_struct("SelfSignedCert")
             .field("cert_len", &self.cert.len())
             .finish_non_exhaustive()
     }
 }
 
-impl Identity {
+impl SelfSignedCert {
     /// Makes a self-signed certificate for loopback (`localhost`, `127.0.0.1`, `::1`).
-    pub fn generate(common_name: &str) -> Result<Identity, rcgen::Error> {
+    pub fn generate(common_name: &str) -> Result<SelfSignedCert, rcgen::Error> {
         let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
         params.subject_alt_names.push(rcgen::SanType::IpAddress(
             std::net::Ipv4Addr::LOCALHOST.into(),
@@ -42,16 +42,16 @@ impl Identity {
             .push(rcgen::DnType::CommonName, common_name);
         let key = rcgen::KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
-        Ok(Identity {
+        Ok(SelfSignedCert {
             cert: cert.der().clone(),
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
         })
     }
 
     /// An identity from a certificate and its PKCS#8 private key (both DER), as saved by
-    /// [`Identity::key_der`] and [`Identity::cert_der`].
-    pub fn from_der(cert: Vec<u8>, key: Vec<u8>) -> Identity {
-        Identity {
+    /// [`SelfSignedCert::key_der`] and [`SelfSignedCert::cert_der`].
+    pub fn from_der(cert: Vec<u8>, key: Vec<u8>) -> SelfSignedCert {
+        SelfSignedCert {
             cert: CertificateDer::from(cert),
             key: PrivatePkcs8KeyDer::from(key),
         }
@@ -77,7 +77,10 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The plugin's server configuration: its certificate, and only `host_cert` may connect.
-pub fn server_config(own: &Identity, host_cert: Vec<u8>) -> Result<rustls::ServerConfig, Error> {
+pub fn server_config(
+    own: &SelfSignedCert,
+    host_cert: Vec<u8>,
+) -> Result<rustls::ServerConfig, Error> {
     let provider = provider();
     rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
@@ -89,7 +92,10 @@ pub fn server_config(own: &Identity, host_cert: Vec<u8>) -> Result<rustls::Serve
 }
 
 /// The host's client configuration: its certificate, and only `plugin_cert` is trusted.
-pub fn client_config(own: &Identity, plugin_cert: Vec<u8>) -> Result<rustls::ClientConfig, Error> {
+pub fn client_config(
+    own: &SelfSignedCert,
+    plugin_cert: Vec<u8>,
+) -> Result<rustls::ClientConfig, Error> {
     let provider = provider();
     rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use super::handshake::HandshakeLine;
-use super::mtls::Identity;
+use super::mtls::SelfSignedCert;
 
 /// Everything needed to reattach to a running plugin. Written as one line of JSON by
 /// [`fmt::Display`] and read back by [`FromStr`]; [`ReattachConfig::save`] stores it in a
@@ -68,9 +68,9 @@ impl ReattachConfig {
         }
     }
 
-    pub(crate) fn host_identity(&self) -> Option<Identity> {
+    pub(crate) fn host_cert(&self) -> Option<SelfSignedCert> {
         match (&self.host_cert, &self.host_key) {
-            (Some(cert), Some(key)) => Some(Identity::from_der(cert.clone(), key.clone())),
+            (Some(cert), Some(key)) => Some(SelfSignedCert::from_der(cert.clone(), key.clone())),
             _ => None,
         }
     }

@@ -319,7 +319,7 @@ impl Launch {
             crate::protocol::status::decode_base64_lenient(&encoded).ok_or_else(|| {
                 ServeError::Environment(format!("{} is not base64", super::mtls::ENV_HOST_CERT))
             })?;
-        let identity = super::mtls::Identity::generate("connect-plugin plugin")
+        let identity = super::mtls::SelfSignedCert::generate("connect-plugin plugin")
             .map_err(|e| ServeError::Environment(format!("making a certificate: {e}")))?;
         let config = super::mtls::server_config(&identity, host_cert)
             .map_err(|e| ServeError::Environment(format!("TLS configuration: {e}")))?;

@@ -96,7 +96,7 @@ pub struct ServerCall {
     /// The codec of the messages.
     pub codec: Codec,
     /// The request message(s), decompressed but still encoded.
-    pub input: CallInput,
+    pub input: ServerInput,
 }
 
 impl ServerCall {
@@ -123,7 +123,7 @@ impl ServerCall {
 // Moved once per call; boxing the stream would cost an allocation per streaming call.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum CallInput {
+pub enum ServerInput {
     /// The one request message.
     Unary(Bytes),
     /// A stream of request messages.
@@ -131,26 +131,26 @@ pub enum CallInput {
 }
 
 /// What a server call produced.
-pub struct CallOutput {
+pub struct ServerOutput {
     /// Response headers.
     pub headers: HeaderMap,
     /// The response message(s).
-    pub body: OutputBody,
+    pub body: ServerOutputBody,
     /// Response trailers.
     pub trailers: HeaderMap,
 }
 
 /// Response message(s) of a server call.
-pub enum OutputBody {
+pub enum ServerOutputBody {
     /// One encoded message.
     Unary(Bytes),
     /// A stream of messages, encoded as they are sent.
     Stream(Box<dyn EncodeStream>),
 }
 
-impl std::fmt::Debug for CallOutput {
+impl std::fmt::Debug for ServerOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallOutput")
+        f.debug_struct("ServerOutput")
             .field("headers", &self.headers)
             .finish()
     }

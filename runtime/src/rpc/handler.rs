@@ -8,7 +8,7 @@ use futures_core::Stream;
 use futures_util::future::BoxFuture;
 
 use super::body::TypedEncodeStream;
-use super::call::{CallInput, CallOutput, OutputBody, ServerCall};
+use super::call::{ServerCall, ServerInput, ServerOutput, ServerOutputBody};
 use super::interceptor::Handler;
 use super::message::{Request, Response};
 use super::streaming::{RawStreaming, Streaming};
@@ -19,7 +19,7 @@ pub type BoxStream<T> = std::pin::Pin<Box<dyn Stream<Item = Result<T, Status>> +
 
 /// The decoded request of a unary or server-streaming call.
 fn single<Req: Message>(call: ServerCall) -> Result<Request<Req>, Status> {
-    let CallInput::Unary(bytes) = call.input else {
+    let ServerInput::Unary(bytes) = call.input else {
         return Err(Status::internal("a unary method received a stream"));
     };
     let message = call.codec.decode::<Req>(bytes)?;
@@ -35,7 +35,7 @@ fn single<Req: Message>(call: ServerCall) -> Result<Request<Req>, Status> {
 }
 
 fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
-    let CallInput::Stream(raw) = call.input else {
+    let ServerInput::Stream(raw) = call.input else {
         return Err(Status::internal(
             "a streaming method received a single message",
         ));
@@ -54,24 +54,24 @@ fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
 fn unary_output<Res: Message>(
     resp: Response<Res>,
     codec: crate::protocol::Codec,
-) -> Result<CallOutput, Status> {
+) -> Result<ServerOutput, Status> {
     let (headers, message, trailers) = resp.into_parts();
-    Ok(CallOutput {
+    Ok(ServerOutput {
         headers,
-        body: OutputBody::Unary(codec.encode_to_bytes(&message)?),
+        body: ServerOutputBody::Unary(codec.encode_to_bytes(&message)?),
         trailers,
     })
 }
 
-fn stream_output<Res, S>(resp: Response<S>, codec: crate::protocol::Codec) -> CallOutput
+fn stream_output<Res, S>(resp: Response<S>, codec: crate::protocol::Codec) -> ServerOutput
 where
     Res: Message,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
 {
     let (headers, stream, trailers) = resp.into_parts();
-    CallOutput {
+    ServerOutput {
         headers,
-        body: OutputBody::Stream(Box::new(TypedEncodeStream {
+        body: ServerOutputBody::Stream(Box::new(TypedEncodeStream {
             stream: Box::pin(stream),
             codec,
         })),
@@ -102,7 +102,7 @@ where
     F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
-    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         let codec = call.codec;
         match single::<Req>(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
@@ -121,7 +121,7 @@ where
     F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
-    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         self.run(call)
     }
 }
@@ -146,7 +146,7 @@ where
     F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
-    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         let codec = call.codec;
         match single::<Req>(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
@@ -166,7 +166,7 @@ where
     F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
-    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         self.run(call)
     }
 }
@@ -189,7 +189,7 @@ where
     F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
-    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         let codec = call.codec;
         match stream(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
@@ -208,7 +208,7 @@ where
     F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<Res>, Status>> + Send + 'static,
 {
-    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         self.run(call)
     }
 }
@@ -233,7 +233,7 @@ where
     F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
-    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn run(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         let codec = call.codec;
         match stream(call) {
             Err(e) => Box::pin(std::future::ready(Err(e))),
@@ -253,7 +253,7 @@ where
     F: Fn(Request<Streaming<Req>>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<S>, Status>> + Send + 'static,
 {
-    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>> {
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         self.run(call)
     }
 }

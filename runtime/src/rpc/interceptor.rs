@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 
-use super::call::{CallOutput, ClientCall, ClientOutput, ServerCall};
+use super::call::{ClientCall, ClientOutput, ServerCall, ServerOutput};
 use crate::protocol::Status;
 
 /// Wraps calls. Both methods pass the call on unchanged unless overridden.
@@ -18,7 +18,7 @@ pub trait Interceptor: Send + Sync + 'static {
         &'a self,
         call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         next.run(call)
     }
 
@@ -39,7 +39,7 @@ impl<T: Interceptor + ?Sized> Interceptor for Arc<T> {
         &'a self,
         call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         (**self).intercept_server(call, next)
     }
 
@@ -73,7 +73,7 @@ pub(crate) fn shared(interceptor: impl Interceptor) -> Arc<dyn Interceptor> {
 /// The end of a server chain: the method's handler.
 pub trait Handler: Send + Sync + 'static {
     /// Runs the call.
-    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<CallOutput, Status>>;
+    fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>>;
 }
 
 /// The rest of a server chain.
@@ -88,7 +88,7 @@ impl<'a> ServerNext<'a> {
     }
 
     /// Passes the call on.
-    pub fn run(self, call: ServerCall) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    pub fn run(self, call: ServerCall) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         match self.rest.split_first() {
             Some((first, rest)) => {
                 first.intercept_server(call, ServerNext::new(rest, self.handler))

@@ -1,4 +1,4 @@
-//! Requests and responses with their metadata.
+//! Requests and responses with their headers (and a response's trailers).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ pub struct Request<T> {
 
 /// The rarely-empty parts of a [`Request`].
 struct RequestParts {
-    metadata: HeaderMap,
+    headers: HeaderMap,
     extensions: RequestExtensions,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
@@ -33,7 +33,7 @@ struct RequestParts {
 impl RequestParts {
     fn new() -> Self {
         RequestParts {
-            metadata: HeaderMap::new(),
+            headers: HeaderMap::new(),
             extensions: RequestExtensions::new(Extensions::new(), None, None),
             timeout: None,
             deadline: None,
@@ -49,7 +49,7 @@ static NO_EXTENSIONS: std::sync::LazyLock<Extensions> = std::sync::LazyLock::new
 impl<T: std::fmt::Debug> std::fmt::Debug for Request<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
-            .field("metadata", self.metadata())
+            .field("headers", self.headers())
             .field("message", &self.message)
             .field("extensions", self.extensions())
             .field("timeout", &self.timeout())
@@ -175,13 +175,13 @@ impl<T> Request<T> {
     }
 
     /// The request headers.
-    pub fn metadata(&self) -> &HeaderMap {
-        self.parts.as_ref().map_or(&*NO_HEADERS, |p| &p.metadata)
+    pub fn headers(&self) -> &HeaderMap {
+        self.parts.as_ref().map_or(&*NO_HEADERS, |p| &p.headers)
     }
 
     /// Mutable request headers (client side: sent with the call).
-    pub fn metadata_mut(&mut self) -> &mut HeaderMap {
-        &mut self.parts_mut().metadata
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.parts_mut().headers
     }
 
     /// The message.
@@ -204,7 +204,7 @@ impl<T> Request<T> {
         match self.parts {
             Some(p) => {
                 let p = *p;
-                (p.metadata, p.extensions.into_inner(), self.message)
+                (p.headers, p.extensions.into_inner(), self.message)
             }
             None => (HeaderMap::new(), Extensions::new(), self.message),
         }
@@ -276,7 +276,7 @@ impl<T> Request<T> {
     /// A request as a server received it over `connection`; the connection's peer and
     /// certificates and `identity`, when given, count as part of `extensions`.
     pub(crate) fn from_server_parts(
-        metadata: HeaderMap,
+        headers: HeaderMap,
         extensions: Extensions,
         connection: Option<Arc<Connection>>,
         identity: Option<Identity>,
@@ -287,7 +287,7 @@ impl<T> Request<T> {
         Request {
             message,
             parts: Some(Box::new(RequestParts {
-                metadata,
+                headers,
                 extensions: RequestExtensions::new(extensions, connection, identity),
                 timeout: None,
                 deadline,
@@ -469,6 +469,6 @@ mod tests {
         let plain = Request::new(());
         assert_eq!(plain.peer_addr(), None);
         assert!(plain.extensions().get::<PeerAddr>().is_none());
-        assert!(format!("{plain:?}").starts_with("Request { metadata: "));
+        assert!(format!("{plain:?}").starts_with("Request { headers: "));
     }
 }

@@ -19,8 +19,8 @@ pub mod transport;
 
 pub use body::{Body, BoxError, EncodeStream};
 pub use call::{
-    CallInput, CallOutput, ClientCall, ClientInput, ClientOutput, ClientOutputBody, Idempotency,
-    MethodDescriptor, OutputBody, ServerCall,
+    ClientCall, ClientInput, ClientOutput, ClientOutputBody, Idempotency, MethodDescriptor,
+    ServerCall, ServerInput, ServerOutput, ServerOutputBody,
 };
 pub use client::{Client, ClientConfig};
 pub use handler::{BoxStream, bidi_streaming, client_streaming, server_streaming, unary};

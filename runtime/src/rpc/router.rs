@@ -265,7 +265,7 @@ impl Router {
     /// ```
     /// use std::sync::Arc;
     /// use connect_plugin::codegen::BoxFuture;
-    /// use connect_plugin::rpc::{CallOutput, Interceptor, ServerCall, ServerNext};
+    /// use connect_plugin::rpc::{ServerOutput, Interceptor, ServerCall, ServerNext};
     /// use connect_plugin::{Router, Status};
     ///
     /// /// Logs the path of every call.
@@ -276,7 +276,7 @@ impl Router {
     ///         &'a self,
     ///         call: ServerCall,
     ///         next: ServerNext<'a>,
-    ///     ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ///     ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
     ///         println!("call to {}", call.method.path);
     ///         next.run(call)
     ///     }
@@ -365,7 +365,7 @@ mod tests {
     use super::*;
     use crate::protocol::{Status, StreamType};
     use crate::rpc::{
-        self, CallOutput, Client, Idempotency, PeerAddr, Request, Response, ServerNext,
+        self, Client, Idempotency, PeerAddr, Request, Response, ServerNext, ServerOutput,
     };
     use crate::transport::{Channel, Listener, Server, memory_link};
 
@@ -381,7 +381,7 @@ mod tests {
             &'a self,
             call: crate::rpc::ServerCall,
             next: ServerNext<'a>,
-        ) -> futures_util::future::BoxFuture<'a, Result<CallOutput, Status>> {
+        ) -> futures_util::future::BoxFuture<'a, Result<ServerOutput, Status>> {
             let peer = call.peer().cloned();
             self.0.lock().unwrap().push(("interceptor", peer));
             next.run(call)

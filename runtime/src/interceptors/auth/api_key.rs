@@ -10,7 +10,7 @@ use super::secret::{inject, read_secret, secret_header_value, trim_spaces};
 use super::{AuthError, AuthProvider, Authentication, Credentials};
 use crate::protocol::Status;
 use crate::rpc::{
-    CallOutput, ClientCall, ClientNext, ClientOutput, Interceptor, ServerCall, ServerNext,
+    ClientCall, ClientNext, ClientOutput, Interceptor, ServerCall, ServerNext, ServerOutput,
 };
 
 /// The header [`ApiKey`] and [`ApiKeyAuth`] use unless told otherwise.
@@ -187,7 +187,7 @@ impl Interceptor for ApiKeyAuth {
         &'a self,
         call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         authenticate_alone(self, call, next)
     }
 }

@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 use super::policy::target_key;
 use super::{AuthProvider, Authentication, Authorize};
 use crate::protocol::Status;
-use crate::rpc::{CallOutput, Identity, Interceptor, ServerCall, ServerNext};
+use crate::rpc::{Identity, Interceptor, ServerCall, ServerNext, ServerOutput};
 
 /// The server interceptor: authenticates each call with the first of its providers that
 /// finds credentials, authorizes the identity for the method, and attaches it to the call.
@@ -160,7 +160,7 @@ fn proceed<'a>(
     result: Result<Option<Identity>, Status>,
     mut call: ServerCall,
     next: ServerNext<'a>,
-) -> BoxFuture<'a, Result<CallOutput, Status>> {
+) -> BoxFuture<'a, Result<ServerOutput, Status>> {
     match result {
         Ok(identity) => {
             if identity.is_some() {
@@ -177,7 +177,7 @@ pub(super) fn authenticate_alone<'a>(
     provider: &'a dyn AuthProvider,
     mut call: ServerCall,
     next: ServerNext<'a>,
-) -> BoxFuture<'a, Result<CallOutput, Status>> {
+) -> BoxFuture<'a, Result<ServerOutput, Status>> {
     let result = check(&[provider], None, false, &mut call);
     proceed(result, call, next)
 }
@@ -187,7 +187,7 @@ impl Interceptor for Authenticator {
         &'a self,
         mut call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         let result = self.check(&mut call);
         proceed(result, call, next)
     }

@@ -11,7 +11,7 @@ use super::secret::{inject, read_secret, secret_header_value, trim_spaces};
 use super::{AuthError, AuthProvider, Authentication, Credentials};
 use crate::protocol::Status;
 use crate::rpc::{
-    CallOutput, ClientCall, ClientNext, ClientOutput, Interceptor, ServerCall, ServerNext,
+    ClientCall, ClientNext, ClientOutput, Interceptor, ServerCall, ServerNext, ServerOutput,
 };
 
 /// Client side: sends a bearer token (`authorization: Bearer <token>`) with every call,
@@ -147,7 +147,7 @@ impl Interceptor for BearerAuth {
         &'a self,
         call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         authenticate_alone(self, call, next)
     }
 }

@@ -9,7 +9,7 @@ use super::authenticator::authenticate_alone;
 use super::secret::{Verified, provider_id};
 use super::{AuthProvider, Authentication, CertInfo};
 use crate::protocol::Status;
-use crate::rpc::{CallOutput, Identity, Interceptor, PeerCertificates, ServerCall, ServerNext};
+use crate::rpc::{Identity, Interceptor, PeerCertificates, ServerCall, ServerNext, ServerOutput};
 
 /// What names an mTLS identity's principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -194,7 +194,7 @@ impl Interceptor for MtlsAuth {
         &'a self,
         call: ServerCall,
         next: ServerNext<'a>,
-    ) -> BoxFuture<'a, Result<CallOutput, Status>> {
+    ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
         authenticate_alone(self, call, next)
     }
 }

@@ -5,7 +5,7 @@ use http::{Extensions, HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
 
 use crate::protocol::{Codec, Protocol, StreamType};
-use crate::rpc::{CallInput, Idempotency, MethodDescriptor, ServerCall};
+use crate::rpc::{Idempotency, MethodDescriptor, ServerCall, ServerInput};
 
 pub(super) const GET: MethodDescriptor =
     MethodDescriptor::new("/kv.v1.KV/Get", StreamType::Unary, Idempotency::Unknown);
@@ -35,7 +35,7 @@ pub(super) fn call(method: MethodDescriptor, headers: &[(&str, &str)]) -> Server
         deadline: None,
         protocol: Protocol::Connect,
         codec: Codec::Proto,
-        input: CallInput::Unary(bytes::Bytes::new()),
+        input: ServerInput::Unary(bytes::Bytes::new()),
     }
 }
 

@@ -344,7 +344,7 @@ impl PluginClientBuilder {
             .name
             .clone()
             .unwrap_or_else(|| config.line.address.clone());
-        let identity = config.host_identity().map(Arc::new);
+        let host_cert = config.host_cert().map(Arc::new);
         // Held from now on, so a recycled pid can never be signalled by mistake.
         let handle = config.pid.and_then(|pid| match ProcessHandle::open(pid) {
             Ok(h) => Some(h),
@@ -355,7 +355,7 @@ impl PluginClientBuilder {
         });
         let line = config.line;
         check_line(&name, &line, &self.app_versions)?;
-        let channel = line_channel(&name, &line, identity.as_deref())?;
+        let channel = line_channel(&name, &line, host_cert.as_deref())?;
         Ok(Reached {
             name,
             channel,
@@ -363,7 +363,7 @@ impl PluginClientBuilder {
             backend: Backend::Reattached {
                 line,
                 handle,
-                identity,
+                host_cert,
             },
         })
     }
@@ -382,12 +382,13 @@ impl PluginClientBuilder {
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_else(|| program.to_string_lossy().into_owned())
         });
-        let identity = if self.mtls && self.network == Network::Tcp {
-            let id =
-                mtls::Identity::generate("connect-plugin host").map_err(|e| PluginError::Io {
+        let host_cert = if self.mtls && self.network == Network::Tcp {
+            let id = mtls::SelfSignedCert::generate("connect-plugin host").map_err(|e| {
+                PluginError::Io {
                     name: "host".into(),
                     source: std::io::Error::other(e.to_string()),
-                })?;
+                }
+            })?;
             use base64::Engine as _;
             envs.push((
                 mtls::ENV_HOST_CERT.into(),
@@ -413,7 +414,7 @@ impl PluginClientBuilder {
         })
         .await?;
         check_line(&name, &line, &self.app_versions)?;
-        let channel = line_channel(&name, &line, identity.as_deref())?;
+        let channel = line_channel(&name, &line, host_cert.as_deref())?;
         Ok(Reached {
             name,
             channel,
@@ -421,7 +422,7 @@ impl PluginClientBuilder {
             backend: Backend::Launched {
                 process,
                 line,
-                identity,
+                host_cert,
             },
         })
     }
@@ -520,13 +521,13 @@ fn check_line(name: &str, line: &HandshakeLine, app_versions: &[u32]) -> Result<
 fn line_channel(
     name: &str,
     line: &HandshakeLine,
-    identity: Option<&mtls::Identity>,
+    host_cert: Option<&mtls::SelfSignedCert>,
 ) -> Result<Channel, PluginError> {
     let incompatible = |why: String| PluginError::Incompatible {
         name: name.to_owned(),
         why,
     };
-    let tls = match (identity, line.cert.clone()) {
+    let tls = match (host_cert, line.cert.clone()) {
         (Some(id), Some(plugin_cert)) => Some(
             mtls::client_config(id, plugin_cert)
                 .map_err(|e| incompatible(format!("TLS configuration: {e}")))?,

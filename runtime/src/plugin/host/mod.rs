@@ -83,14 +83,14 @@ enum Backend {
         process: Process,
         line: HandshakeLine,
         /// The host's mTLS certificate, for a reattach configuration.
-        identity: Option<Arc<mtls::Identity>>,
+        host_cert: Option<Arc<mtls::SelfSignedCert>>,
     },
     /// A plugin launched earlier, reattached from its handshake line.
     Reattached {
         line: HandshakeLine,
         /// Its process (not this host's child), when its pid was known and still alive.
         handle: Option<ProcessHandle>,
-        identity: Option<Arc<mtls::Identity>>,
+        host_cert: Option<Arc<mtls::SelfSignedCert>>,
     },
     /// A launched plugin restarted by policy; its client follows the current process.
     Supervised(Supervisor),
@@ -198,17 +198,21 @@ impl PluginClient {
     /// private ([`ReattachConfig::save`] writes a 0600 file). `None` when there is no
     /// handshake line (endpoint, in-memory and direct plugins).
     pub fn reattach_config(&self) -> Option<ReattachConfig> {
-        let (line, identity) = match &self.backend {
-            Backend::Launched { line, identity, .. }
-            | Backend::Reattached { line, identity, .. } => (line, identity),
+        let (line, host_cert) = match &self.backend {
+            Backend::Launched {
+                line, host_cert, ..
+            }
+            | Backend::Reattached {
+                line, host_cert, ..
+            } => (line, host_cert),
             Backend::Supervised(s) => return s.reattach_config(),
             Backend::Direct(_) | Backend::Connected => return None,
         };
         Some(ReattachConfig {
             line: line.clone(),
             pid: self.pid(),
-            host_cert: identity.as_ref().map(|i| i.cert_der().to_vec()),
-            host_key: identity.as_ref().map(|i| i.key_der().to_vec()),
+            host_cert: host_cert.as_ref().map(|i| i.cert_der().to_vec()),
+            host_key: host_cert.as_ref().map(|i| i.key_der().to_vec()),
         })
     }
 

@@ -45,7 +45,7 @@ impl Supervisor {
 /// What a supervised plugin's handle and its supervisor share about the current process.
 struct Supervised {
     restarts: AtomicU32,
-    /// The current process's line and pid (and the host identity).
+    /// The current process's line and pid (and the host certificate).
     reattach: RwLock<Option<ReattachConfig>>,
 }
 

@@ -22,7 +22,7 @@ use crate::protocol::framing::{
 };
 use crate::protocol::{Encoding, Framing, Protocol, Status, connect, grpc, grpc_web};
 use crate::rpc::body::{Body, BoxError, Ending, EnvelopeBody};
-use crate::rpc::call::{CallInput, CallOutput, MethodDescriptor, OutputBody, ServerCall};
+use crate::rpc::call::{MethodDescriptor, ServerCall, ServerInput, ServerOutput, ServerOutputBody};
 use crate::rpc::interceptor::ServerNext;
 use crate::rpc::streaming::{self, RawStreaming, Side};
 use crate::transport::Connection;
@@ -83,7 +83,7 @@ impl Inner {
         let get_message = negotiated.get_message;
         let run = async move {
             let input = if method.stream_type.client_streams() {
-                CallInput::Stream(RawStreaming::new(
+                ServerInput::Stream(RawStreaming::new(
                     body,
                     framing,
                     framing.request_encoding,
@@ -92,7 +92,7 @@ impl Inner {
                     None,
                 ))
             } else {
-                CallInput::Unary(read_single(body, get_message, &framing, max, http1).await?)
+                ServerInput::Unary(read_single(body, get_message, &framing, max, http1).await?)
             };
             let call = ServerCall {
                 method,
@@ -137,10 +137,10 @@ impl Inner {
     fn write_output(
         &self,
         framing: &Framing,
-        out: CallOutput,
+        out: ServerOutput,
         deadline: Option<Instant>,
     ) -> http::Response<Body> {
-        let CallOutput {
+        let ServerOutput {
             headers: mut out_headers,
             body,
             trailers,
@@ -160,7 +160,7 @@ impl Inner {
             }
         }
         match body {
-            OutputBody::Unary(message) => {
+            ServerOutputBody::Unary(message) => {
                 if message.len() > self.max_message_size {
                     return error_response(
                         framing,
@@ -208,7 +208,7 @@ impl Inner {
                 *resp.headers_mut() = out_headers;
                 resp
             }
-            OutputBody::Stream(source) => {
+            ServerOutputBody::Stream(source) => {
                 framing.write_response_headers(&mut out_headers, true);
                 let body = EnvelopeBody::new(
                     source,
