@@ -2,7 +2,9 @@
 //! not compile in the user's crate): fenced blocks (``` or ~~~) without a language and
 //! indented blocks become `text` blocks, and blocks rustdoc would take for Rust (`rust`,
 //! `no_run`, ...) get `ignore`. Lines starting with `/` keep a leading space (`////` is a
-//! plain comment, not documentation).
+//! plain comment, not documentation). In prose (outside code), a `<` is escaped unless it
+//! opens a link (`<https://…>`), so `List<Item>` stays text rather than an HTML tag, and a
+//! bare URL becomes a link (`<https://…>`), as rustdoc asks.
 
 /// An opening code fence: its character, its length, and the info string after it.
 fn fence(trimmed: &str) -> Option<(char, usize, &str)> {
@@ -50,6 +52,75 @@ fn opening(line: &str, c: char, len: usize, info: &str) -> String {
     } else {
         line.to_owned()
     }
+}
+
+/// A line of prose as rustdoc should read it: outside inline code spans, `<` escaped unless
+/// it opens an autolink, bare `http(s)://` URLs wrapped in `<…>`.
+fn prose(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    // Alternating outside / inside inline code spans (`…`), split on backtick runs.
+    let mut rest = line;
+    let mut in_code: Option<usize> = None;
+    while !rest.is_empty() {
+        let ticks = rest.find('`').unwrap_or(rest.len());
+        let (text, after) = rest.split_at(ticks);
+        match in_code {
+            Some(_) => out.push_str(text),
+            None => out.push_str(&prose_text(text)),
+        }
+        if after.is_empty() {
+            break;
+        }
+        let run = after.chars().take_while(|c| *c == '`').count();
+        out.push_str(&after[..run]);
+        in_code = match in_code {
+            // A span closes on a run of the same length.
+            Some(n) if n == run => None,
+            Some(n) => Some(n),
+            // It opens only if a closing run follows.
+            None if after[run..].contains(&"`".repeat(run)) => Some(run),
+            None => None,
+        };
+        rest = &after[run..];
+    }
+    out
+}
+
+/// [`prose`] on text outside code spans.
+fn prose_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let url = rest.starts_with("https://") || rest.starts_with("http://");
+        if rest.starts_with('<') {
+            let target = &rest[1..];
+            if target.starts_with("https://") || target.starts_with("http://") {
+                // An autolink already: copy it whole.
+                let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+                out.push_str(&rest[..end]);
+                i += end;
+                continue;
+            }
+            out.push_str("\\<");
+            i += 1;
+        } else if url && !out.ends_with('(') {
+            let len = rest
+                .find(|c: char| c.is_whitespace() || c == '<' || c == '>')
+                .unwrap_or(rest.len());
+            // Sentence punctuation after a URL is not part of it.
+            let url = rest[..len].trim_end_matches(['.', ',', ';', ':', ')', '!', '?', '"', '\'']);
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+            i += url.len();
+        } else {
+            let c = rest.chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
 }
 
 /// Turns a proto comment into the lines of a doc comment (each `#[doc = ...]` value).
@@ -106,7 +177,11 @@ pub fn doc_lines(comment: &str) -> Vec<String> {
                 in_indented = false;
             }
         }
-        out.push(line.clone());
+        if open.is_none() && !in_indented {
+            out.push(prose(line));
+        } else {
+            out.push(line.clone());
+        }
     }
     if in_indented || open.is_some() {
         while out.last().is_some_and(|l| l.trim().is_empty()) {
@@ -145,6 +220,25 @@ mod tests {
                 " ```",
                 " // not a comment",
             ]
+        );
+    }
+
+    #[test]
+    fn prose_escapes_tags_and_links_bare_urls_but_not_code() {
+        assert_eq!(
+            doc_lines(" A List<Item>, see https://example.com/a//b. Or <https://x.y>."),
+            vec![r" A List\<Item>, see <https://example.com/a//b>. Or <https://x.y>."]
+        );
+        assert_eq!(
+            doc_lines(" Code `Vec<u8>` and ``a ` <b>`` stay; [docs](https://d.e) too."),
+            vec![" Code `Vec<u8>` and ``a ` <b>`` stay; [docs](https://d.e) too."]
+        );
+        // An unmatched backtick opens no span.
+        assert_eq!(doc_lines(" a ` <b>"), vec![r" a ` \<b>"]);
+        // Code blocks are left alone.
+        assert_eq!(
+            doc_lines(" ```json\n {\"a\": \"<b> https://c\"}\n ```"),
+            vec![" ```json", " {\"a\": \"<b> https://c\"}", " ```"]
         );
     }
 

@@ -53,7 +53,7 @@ pub const NOTE_SERVICE_UNDOCUMENTED: ::connect_plugin::codegen::MethodDescriptor
 );
 /// Proto comments become rustdoc.
 ///
-/// A URL keeps its slashes: https://example.com/a//b, and so does a line
+/// A URL keeps its slashes: <https://example.com/a//b>, and so does a line
 /// comment quoted in prose: `// like this`.
 ///
 /// A fenced block without a language is text, not a doctest:
@@ -75,7 +75,7 @@ pub const NOTE_SERVICE_UNDOCUMENTED: ::connect_plugin::codegen::MethodDescriptor
 /// {"note": "hi"}
 /// ```
 ///
-/// Quotes ", backslashes \ and <angle> brackets, unicode: naïve ✓.
+/// Quotes ", backslashes \ and \<angle> brackets, unicode: naïve ✓.
 ///
 /// Implemented by the plugin's own type (and served with the generated router) and by
 /// the generated remote client, so host code written against `Arc<dyn Trait>` works
