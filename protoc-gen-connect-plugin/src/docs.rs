@@ -93,8 +93,7 @@ fn prose_text(text: &str) -> String {
     while i < text.len() {
         let rest = &text[i..];
         let url = rest.starts_with("https://") || rest.starts_with("http://");
-        if rest.starts_with('<') {
-            let target = &rest[1..];
+        if let Some(target) = rest.strip_prefix('<') {
             if target.starts_with("https://") || target.starts_with("http://") {
                 // An autolink already: copy it whole.
                 let end = rest.find('>').map_or(rest.len(), |e| e + 1);
