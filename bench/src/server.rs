@@ -218,7 +218,7 @@ async fn cp_server(listen: SocketAddr, router: connect_plugin::Router) -> Res<()
         .bind(&listen.to_string())
         .await?;
     match running.local_addr() {
-        connect_plugin::transport::server::ListenAddr::Tcp(a) => announce(*a),
+        connect_plugin::transport::ListenAddr::Tcp(a) => announce(*a),
         other => return Err(format!("unexpected listen address {other}").into()),
     }
     running.wait().await;

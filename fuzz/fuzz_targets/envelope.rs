@@ -12,7 +12,7 @@
 
 use bytes::{Bytes, BytesMut};
 use connect_plugin::protocol::Code;
-use connect_plugin::protocol::envelope::{EnvelopeDecoder, PREFIX_LEN, encode_envelope};
+use connect_plugin::protocol::fuzzing::{EnvelopeDecoder, PREFIX_LEN, encode_envelope};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

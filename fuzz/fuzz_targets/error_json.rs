@@ -8,7 +8,7 @@
 //! that parses to the same error.
 #![no_main]
 
-use connect_plugin::protocol::connect::{
+use connect_plugin::protocol::fuzzing::{
     end_stream_to_json, error_from_json, error_to_json, parse_end_stream,
 };
 use connect_plugin::protocol::{Code, Status};

@@ -10,7 +10,7 @@
 #![no_main]
 
 use connect_plugin::protocol::Code;
-use connect_plugin::protocol::connect::{encode_get_query, parse_get_query};
+use connect_plugin::protocol::fuzzing::{encode_get_query, parse_get_query};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -33,7 +33,7 @@
 //! kv.put(PutRequest { key, value }.into()).await?;
 //! plugin.kill().await;
 //! ```
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod codegen;
 pub mod interceptors;

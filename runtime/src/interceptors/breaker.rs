@@ -1,12 +1,5 @@
 //! Circuit breaking: stop calling an endpoint that keeps failing, fail fast instead, and
-//! probe it again after a cool-down.
-//!
-//! Closed (calls pass, outcomes counted) → open after `consecutive_failures` failures in a
-//! row or a failure rate of `failure_rate` over the last `window` calls (once `min_calls`
-//! are in) → every call fails at once with `unavailable` → after `cool_down`, half-open:
-//! up to `half_open_max_calls` trial calls pass; `successes_to_close` successes close the
-//! breaker, one failure opens it again. Each change is a `tracing` event and reaches
-//! [`CircuitBreaker::watch`] and [`CircuitBreaker::subscribe`].
+//! probe it again after a cool-down ([`CircuitBreaker`]).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -98,6 +91,16 @@ struct Inner {
     trial_successes: u32,
 }
 
+/// Circuit breaking: stop calling an endpoint that keeps failing, fail fast instead, and
+/// probe it again after a cool-down.
+///
+/// Closed (calls pass, outcomes counted) → open after `consecutive_failures` failures in a
+/// row or a failure rate of `failure_rate` over the last `window` calls (once `min_calls`
+/// are in) → every call fails at once with `unavailable` → after `cool_down`, half-open:
+/// up to `half_open_max_calls` trial calls pass; `successes_to_close` successes close the
+/// breaker, one failure opens it again. Each change is a `tracing` event and reaches
+/// [`CircuitBreaker::watch`] and [`CircuitBreaker::subscribe`].
+///
 /// A circuit breaker for one endpoint (or plugin), usable as a client [`Interceptor`].
 ///
 /// # Example

@@ -2,14 +2,14 @@
 //! [`Interceptor`](crate::rpc::Interceptor) added to a `Router` (server side) or a `Client`
 //! (client side). [`auth`] authenticates callers (bearer token, API key, mutual-TLS
 //! certificate) and authorizes them per method; [`rate_limit`] limits calls per caller;
-//! [`retry`] and [`breaker`] make client calls resilient. On a client they compose in a
+//! [`Retry`] and [`CircuitBreaker`] make client calls resilient. On a client they compose in a
 //! documented order: auth → circuit breaker → retry → transport ([`ClientChain`]).
 
 pub mod auth;
-pub mod breaker;
-pub mod chain;
+pub(crate) mod breaker;
+pub(crate) mod chain;
 pub mod rate_limit;
-pub mod retry;
+pub(crate) mod retry;
 
 pub use breaker::{BreakerConfig, BreakerState, CircuitBreaker, StateChange};
 pub use chain::ClientChain;

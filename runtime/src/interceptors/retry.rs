@@ -1,19 +1,5 @@
 //! Retries: exponential backoff with jitter, bounded by the call's deadline and by a retry
-//! budget, and only where a retry cannot do harm.
-//!
-//! Which failures are retried:
-//! - any method, when the request provably never reached a handler
-//!   ([`Status::is_unprocessed`]: connection refused, stream refused, the connection failed
-//!   before the request went out);
-//! - methods the proto marks idempotent or side-effect-free, also on the policy's transient
-//!   codes (`unavailable`, `resource_exhausted`, `aborted` by default);
-//! - nothing else. A call whose requests are a stream (client streaming, bidi) is never
-//!   retried here, since its messages cannot be sent again (the transport still resends
-//!   a request that never left, for every kind); a server-streaming call is retried only
-//!   when it fails before its response starts, so before its first message.
-//!
-//! The policy of one call can be replaced by putting a [`RetryPolicy`] into the request's
-//! extensions (`request.extensions_mut().insert(RetryPolicy::disabled())`).
+//! budget ([`Retry`] says which failures are retried).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -210,7 +196,22 @@ impl RetryBudget {
     }
 }
 
-/// The retry interceptor (client side).
+/// The retry interceptor (client side): exponential backoff with jitter, bounded by the
+/// call's deadline and by a retry budget, and only where a retry cannot do harm.
+///
+/// Which failures are retried:
+/// - any method, when the request provably never reached a handler
+///   ([`Status::is_unprocessed`]: connection refused, stream refused, the connection failed
+///   before the request went out);
+/// - methods the proto marks idempotent or side-effect-free, also on the policy's transient
+///   codes (`unavailable`, `resource_exhausted`, `aborted` by default);
+/// - nothing else. A call whose requests are a stream (client streaming, bidi) is never
+///   retried here, since its messages cannot be sent again (the transport still resends
+///   a request that never left, for every kind); a server-streaming call is retried only
+///   when it fails before its response starts, so before its first message.
+///
+/// The policy of one call can be replaced by putting a [`RetryPolicy`] into the request's
+/// extensions (`request.extensions_mut().insert(RetryPolicy::disabled())`).
 #[derive(Debug, Clone)]
 pub struct Retry {
     policy: RetryPolicy,

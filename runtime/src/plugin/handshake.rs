@@ -180,12 +180,12 @@ impl FromStr for HandshakeLine {
 }
 
 /// The highest version both sides support.
-pub fn negotiate(ours: &[u32], theirs: &[u32]) -> Option<u32> {
+pub(crate) fn negotiate(ours: &[u32], theirs: &[u32]) -> Option<u32> {
     ours.iter().copied().filter(|v| theirs.contains(v)).max()
 }
 
 /// Parses a comma-separated version list.
-pub fn parse_versions(s: &str) -> Result<Vec<u32>, String> {
+pub(crate) fn parse_versions(s: &str) -> Result<Vec<u32>, String> {
     s.split(',')
         .map(str::trim)
         .filter(|v| !v.is_empty())

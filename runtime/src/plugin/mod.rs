@@ -5,11 +5,11 @@
 
 mod builtin;
 pub mod handshake;
-pub mod host;
+pub(crate) mod host;
 pub mod mtls;
 mod orphan;
-pub mod reattach;
-pub mod serve;
+pub(crate) mod reattach;
+pub(crate) mod serve;
 mod set;
 
 pub use handshake::{HandshakeLine, MagicCookie, Network};

@@ -42,7 +42,7 @@ pub enum Code {
 }
 
 /// All sixteen codes, in numeric order.
-pub const ALL_CODES: [Code; 16] = [
+pub(crate) const ALL_CODES: [Code; 16] = [
     Code::Canceled,
     Code::Unknown,
     Code::InvalidArgument,

@@ -20,7 +20,7 @@ pub enum Encoding {
 }
 
 /// The encodings this runtime accepts, as advertised in `Accept-Encoding` headers.
-pub const ACCEPT_ENCODING: &str = "gzip";
+pub(crate) const ACCEPT_ENCODING: &str = "gzip";
 
 impl Encoding {
     /// The encoding's name on the wire.

@@ -15,22 +15,24 @@ use super::status::{BASE64_ANY_PAD, ErrorDetail, Status, decode_base64_lenient};
 // them directly instead of parsing a `&str` on every call.
 
 /// `Connect-Protocol-Version` header.
-pub const PROTOCOL_VERSION_HEADER: HeaderName = HeaderName::from_static("connect-protocol-version");
+pub(crate) const PROTOCOL_VERSION_HEADER: HeaderName =
+    HeaderName::from_static("connect-protocol-version");
 /// The protocol version this runtime speaks.
-pub const PROTOCOL_VERSION: &str = "1";
+pub(crate) const PROTOCOL_VERSION: &str = "1";
 /// `Connect-Timeout-Ms` header.
-pub const TIMEOUT_HEADER: HeaderName = HeaderName::from_static("connect-timeout-ms");
+pub(crate) const TIMEOUT_HEADER: HeaderName = HeaderName::from_static("connect-timeout-ms");
 /// Streaming: the message encoding header.
-pub const STREAM_ENCODING_HEADER: HeaderName = HeaderName::from_static("connect-content-encoding");
+pub(crate) const STREAM_ENCODING_HEADER: HeaderName =
+    HeaderName::from_static("connect-content-encoding");
 /// Streaming: the accepted message encodings header.
-pub const STREAM_ACCEPT_ENCODING_HEADER: HeaderName =
+pub(crate) const STREAM_ACCEPT_ENCODING_HEADER: HeaderName =
     HeaderName::from_static("connect-accept-encoding");
 /// Prefix under which unary responses carry trailers as headers.
-pub const TRAILER_PREFIX: &str = "trailer-";
+pub(crate) const TRAILER_PREFIX: &str = "trailer-";
 
 /// The codec of a unary content type (`application/proto`, `application/json`, the latter
 /// with an optional `charset=utf-8`).
-pub fn unary_codec(content_type: &str) -> Option<Codec> {
+pub(crate) fn unary_codec(content_type: &str) -> Option<Codec> {
     let (base, params) = split_params(content_type);
     let sub = strip_prefix_ignore_case(base, "application/")?;
     let codec = Codec::from_name(sub)?;
@@ -41,13 +43,13 @@ pub fn unary_codec(content_type: &str) -> Option<Codec> {
 }
 
 /// The codec of a streaming content type (`application/connect+proto|json`).
-pub fn stream_codec(content_type: &str) -> Option<Codec> {
+pub(crate) fn stream_codec(content_type: &str) -> Option<Codec> {
     let (base, _) = split_params(content_type);
     Codec::from_name(strip_prefix_ignore_case(base, "application/connect+")?)
 }
 
 /// The content type of a unary message.
-pub fn unary_content_type(codec: Codec) -> HeaderValue {
+pub(crate) fn unary_content_type(codec: Codec) -> HeaderValue {
     const PROTO: HeaderValue = HeaderValue::from_static("application/proto");
     const JSON: HeaderValue = HeaderValue::from_static("application/json");
     match codec {
@@ -57,7 +59,7 @@ pub fn unary_content_type(codec: Codec) -> HeaderValue {
 }
 
 /// The content type of a stream.
-pub fn stream_content_type(codec: Codec) -> HeaderValue {
+pub(crate) fn stream_content_type(codec: Codec) -> HeaderValue {
     const PROTO: HeaderValue = HeaderValue::from_static("application/connect+proto");
     const JSON: HeaderValue = HeaderValue::from_static("application/connect+json");
     match codec {

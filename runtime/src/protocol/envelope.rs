@@ -12,9 +12,9 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use super::status::Status;
 
 /// Set on a frame whose payload is compressed.
-pub const FLAG_COMPRESSED: u8 = 0b0000_0001;
+pub(crate) const FLAG_COMPRESSED: u8 = 0b0000_0001;
 /// Connect: set on the final frame of a response stream (the end-stream message).
-pub const FLAG_END_STREAM: u8 = 0b0000_0010;
+pub(crate) const FLAG_END_STREAM: u8 = 0b0000_0010;
 /// gRPC-Web: set on the final frame that carries the trailers.
 pub const FLAG_TRAILERS: u8 = 0b1000_0000;
 
@@ -30,13 +30,6 @@ pub struct Envelope {
     pub data: Bytes,
 }
 
-impl Envelope {
-    /// Whether the compressed flag is set.
-    pub fn is_compressed(&self) -> bool {
-        self.flags & FLAG_COMPRESSED != 0
-    }
-}
-
 /// Writes one frame into `dst`.
 pub fn encode_envelope(flags: u8, payload: &[u8], dst: &mut BytesMut) {
     dst.reserve(PREFIX_LEN + payload.len());
@@ -48,7 +41,7 @@ pub fn encode_envelope(flags: u8, payload: &[u8], dst: &mut BytesMut) {
 /// The frame that `chunk` consists of, when it is exactly one complete frame whose payload is
 /// within `max_message_size` (the usual shape of a unary message); otherwise the chunk back,
 /// untouched, for an [`EnvelopeDecoder`].
-pub fn whole_frame(mut chunk: Bytes, max_message_size: usize) -> Result<Envelope, Bytes> {
+pub(crate) fn whole_frame(mut chunk: Bytes, max_message_size: usize) -> Result<Envelope, Bytes> {
     let Some(prefix) = chunk.get(..PREFIX_LEN) else {
         return Err(chunk);
     };
@@ -98,7 +91,8 @@ impl EnvelopeDecoder {
         }
     }
 
-    /// Bytes received but not yet returned as a frame.
+    /// Bytes received but not yet returned as a frame (the fuzz targets and tests check it).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn buffered(&self) -> usize {
         self.buffered
     }

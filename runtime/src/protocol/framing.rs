@@ -58,7 +58,7 @@ impl StreamType {
 
 /// The negotiated framing of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Framing {
+pub(crate) struct Framing {
     /// The wire protocol.
     pub protocol: Protocol,
     /// False only for Connect unary calls, whose bodies are bare messages.
@@ -73,7 +73,7 @@ pub struct Framing {
 
 /// Why a server refused a request before reaching the handler.
 #[derive(Debug)]
-pub enum Rejection {
+pub(crate) enum Rejection {
     /// The content type is not one this method accepts: HTTP 415.
     UnsupportedMediaType,
     /// The HTTP method is not allowed: HTTP 405. `get_allowed` says whether GET would be.
@@ -87,7 +87,7 @@ pub enum Rejection {
 
 /// What the server learnt from a request's headers.
 #[derive(Debug)]
-pub struct ServerRequest {
+pub(crate) struct ServerRequest {
     /// How to read and write this call.
     pub framing: Framing,
     /// The caller's timeout, if any.
@@ -107,7 +107,7 @@ const ACCEPTED_VALUE: HeaderValue = HeaderValue::from_static(ACCEPTED);
 /// whether messages are enveloped, and the codec. `None` when no protocol claims it.
 /// Equivalent to trying, in this order, [`grpc_web::codec`], [`grpc::codec`],
 /// [`connect::stream_codec`] and [`connect::unary_codec`].
-pub fn classify_content_type(content_type: &str) -> Option<(Protocol, bool, Codec)> {
+pub(crate) fn classify_content_type(content_type: &str) -> Option<(Protocol, bool, Codec)> {
     // Fast path: the exact values clients send.
     match content_type {
         "application/proto" => return Some((Protocol::Connect, false, Codec::Proto)),
@@ -139,7 +139,7 @@ fn unsupported_encoding(name: &str) -> Status {
 }
 
 /// Content types a server accepts for a method, for the `Accept-Post` header of a 415.
-pub fn accepted_content_types(stream_type: StreamType) -> &'static str {
+pub(crate) fn accepted_content_types(stream_type: StreamType) -> &'static str {
     if stream_type == StreamType::Unary {
         "application/proto, application/json, application/connect+proto, application/connect+json, application/grpc, application/grpc+proto, application/grpc+json, application/grpc-web, application/grpc-web+proto, application/grpc-web+json"
     } else {
@@ -148,7 +148,7 @@ pub fn accepted_content_types(stream_type: StreamType) -> &'static str {
 }
 
 /// Server side: works out the protocol, codec, compression and timeout of a request.
-pub fn negotiate_server(
+pub(crate) fn negotiate_server(
     method: &Method,
     query: Option<&str>,
     headers: &HeaderMap,
@@ -259,7 +259,7 @@ fn encoding_header_names(protocol: Protocol, enveloped: bool) -> (HeaderName, He
 
 /// How a response stream ends on the wire.
 #[derive(Debug)]
-pub enum End {
+pub(crate) enum End {
     /// A last frame in the body (Connect end-stream, gRPC-Web trailers).
     Frame(Bytes),
     /// HTTP trailers (gRPC).
@@ -269,11 +269,11 @@ pub enum End {
 /// The most headers a client request gets from [`Framing::write_request_headers`] and the
 /// HTTP/2 client: content type, content encoding, accepted encodings, protocol version or
 /// `te`, timeout, content length.
-pub const REQUEST_HEADERS: usize = 6;
+pub(crate) const REQUEST_HEADERS: usize = 6;
 
 impl Framing {
     /// The response content type.
-    pub fn response_content_type(&self) -> HeaderValue {
+    pub(crate) fn response_content_type(&self) -> HeaderValue {
         match (self.protocol, self.enveloped) {
             (Protocol::Connect, false) => connect::unary_content_type(self.codec),
             (Protocol::Connect, true) => connect::stream_content_type(self.codec),
@@ -283,7 +283,7 @@ impl Framing {
     }
 
     /// The request content type (client side).
-    pub fn request_content_type(&self) -> HeaderValue {
+    pub(crate) fn request_content_type(&self) -> HeaderValue {
         self.response_content_type()
     }
 
@@ -293,7 +293,7 @@ impl Framing {
 
     /// Server side: the headers of a successful (or streaming) response. For Connect unary,
     /// `compressed` says whether the body is compressed (small bodies are sent as is).
-    pub fn write_response_headers(&self, headers: &mut HeaderMap, compressed: bool) {
+    pub(crate) fn write_response_headers(&self, headers: &mut HeaderMap, compressed: bool) {
         headers.insert(CONTENT_TYPE, self.response_content_type());
         let (enc, accept) = self.encoding_header_names();
         let enc_value = if self.enveloped || compressed {
@@ -307,16 +307,9 @@ impl Framing {
         headers.insert(accept, ACCEPTED_VALUE);
     }
 
-    /// Server side: how a response stream ends, with `error` or successfully.
-    pub fn encode_end(&self, error: Option<&Status>, trailers: &HeaderMap) -> End {
-        match self.protocol {
-            Protocol::Connect => End::Frame(connect_end_frame(error, trailers)),
-            _ => self.encode_end_owned(error, trailers.clone()),
-        }
-    }
-
-    /// [`Framing::encode_end`] taking the trailers by value, which saves copying them.
-    pub fn encode_end_owned(&self, error: Option<&Status>, mut trailers: HeaderMap) -> End {
+    /// Server side: how a response stream ends, with `error` or successfully (the trailers
+    /// taken by value, which saves copying them).
+    pub(crate) fn encode_end_owned(&self, error: Option<&Status>, mut trailers: HeaderMap) -> End {
         match self.protocol {
             Protocol::Connect => End::Frame(connect_end_frame(error, &trailers)),
             Protocol::Grpc => {
@@ -335,7 +328,7 @@ impl Framing {
     /// Server side: a complete response for an error raised before any message was sent
     /// (Connect unary error, Connect stream with only an end-stream message, gRPC and
     /// gRPC-Web trailers-only).
-    pub fn error_response(&self, error: &Status) -> (StatusCode, HeaderMap, Bytes) {
+    pub(crate) fn error_response(&self, error: &Status) -> (StatusCode, HeaderMap, Bytes) {
         let mut headers = HeaderMap::new();
         match (self.protocol, self.enveloped) {
             (Protocol::Connect, false) => {
@@ -366,7 +359,7 @@ impl Framing {
     }
 
     /// Client side: the framing a client uses for a call.
-    pub fn for_client(
+    pub(crate) fn for_client(
         protocol: Protocol,
         stream_type: StreamType,
         codec: Codec,
@@ -383,7 +376,7 @@ impl Framing {
 
     /// Client side: request headers. `body_compressed` is for Connect unary, whose body is
     /// compressed only above the size threshold.
-    pub fn write_request_headers(
+    pub(crate) fn write_request_headers(
         &self,
         headers: &mut HeaderMap,
         timeout: Option<Duration>,
@@ -430,7 +423,7 @@ impl Framing {
     /// Client side: checks a response's status line and headers. On success returns the
     /// response message encoding; on failure the error (for Connect unary non-200 answers
     /// the body must still be read: see [`Framing::needs_error_body`]).
-    pub fn check_response(
+    pub(crate) fn check_response(
         &self,
         status: StatusCode,
         headers: &HeaderMap,
@@ -480,12 +473,12 @@ impl Framing {
 
     /// Client side: whether a non-200 response carries an error body worth reading
     /// (Connect unary errors are JSON bodies).
-    pub fn needs_error_body(&self) -> bool {
+    pub(crate) fn needs_error_body(&self) -> bool {
         self.protocol == Protocol::Connect && !self.enveloped
     }
 
     /// Client side: whether a stream's end arrives as a frame flagged `flags`.
-    pub fn is_end_frame(&self, flags: u8) -> bool {
+    pub(crate) fn is_end_frame(&self, flags: u8) -> bool {
         match self.protocol {
             Protocol::Connect => flags & FLAG_END_STREAM != 0,
             Protocol::GrpcWeb => flags & super::envelope::FLAG_TRAILERS != 0,
@@ -494,7 +487,10 @@ impl Framing {
     }
 
     /// Client side: decodes an end frame into (error, trailers).
-    pub fn decode_end_frame(&self, payload: &Bytes) -> Result<(Option<Status>, HeaderMap), Status> {
+    pub(crate) fn decode_end_frame(
+        &self,
+        payload: &Bytes,
+    ) -> Result<(Option<Status>, HeaderMap), Status> {
         match self.protocol {
             Protocol::Connect => connect::parse_end_stream(payload),
             _ => {
@@ -506,21 +502,12 @@ impl Framing {
     }
 
     /// Client side: reads the final status from HTTP trailers (gRPC), without copying them.
-    pub fn trailers_status(&self, trailers: &HeaderMap) -> Result<Option<Status>, Status> {
+    pub(crate) fn trailers_status(&self, trailers: &HeaderMap) -> Result<Option<Status>, Status> {
         grpc::read_status(trailers)
     }
 
-    /// Client side: reads the final status from HTTP trailers (gRPC).
-    pub fn decode_trailers(
-        &self,
-        trailers: &HeaderMap,
-    ) -> Result<(Option<Status>, HeaderMap), Status> {
-        let st = grpc::read_status(trailers)?;
-        Ok((st, trailers.clone()))
-    }
-
     /// Whether the stream's end is signalled by HTTP trailers.
-    pub fn ends_with_http_trailers(&self) -> bool {
+    pub(crate) fn ends_with_http_trailers(&self) -> bool {
         self.protocol == Protocol::Grpc
     }
 }
@@ -540,7 +527,7 @@ fn connect_end_frame(error: Option<&Status>, trailers: &HeaderMap) -> Bytes {
 }
 
 /// Moves `trailer-`-prefixed headers of a Connect unary response into trailers.
-pub fn split_unary_trailers(headers: &mut HeaderMap) -> HeaderMap {
+pub(crate) fn split_unary_trailers(headers: &mut HeaderMap) -> HeaderMap {
     let mut trailers = HeaderMap::new();
     let names: Vec<HeaderName> = headers
         .keys()
@@ -562,7 +549,7 @@ pub fn split_unary_trailers(headers: &mut HeaderMap) -> HeaderMap {
 }
 
 /// Adds trailers to Connect unary response headers under the `trailer-` prefix.
-pub fn join_unary_trailers(headers: &mut HeaderMap, trailers: &HeaderMap) {
+pub(crate) fn join_unary_trailers(headers: &mut HeaderMap, trailers: &HeaderMap) {
     for (k, v) in trailers {
         if let Ok(name) =
             HeaderName::from_bytes(format!("{}{}", connect::TRAILER_PREFIX, k).as_bytes())
@@ -571,9 +558,6 @@ pub fn join_unary_trailers(headers: &mut HeaderMap, trailers: &HeaderMap) {
         }
     }
 }
-
-/// Content-Encoding of a Connect unary response (used by clients).
-pub const UNARY_ENCODING_HEADER: HeaderName = CONTENT_ENCODING;
 
 #[cfg(test)]
 mod tests {

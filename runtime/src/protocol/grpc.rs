@@ -10,24 +10,25 @@ use super::codec::Codec;
 use super::status::{BASE64_ANY_PAD, Status, decode_base64_lenient};
 
 /// `grpc-status` trailer.
-pub const STATUS_HEADER: HeaderName = HeaderName::from_static("grpc-status");
+pub(crate) const STATUS_HEADER: HeaderName = HeaderName::from_static("grpc-status");
 /// `grpc-message` trailer.
-pub const MESSAGE_HEADER: HeaderName = HeaderName::from_static("grpc-message");
+pub(crate) const MESSAGE_HEADER: HeaderName = HeaderName::from_static("grpc-message");
 /// `grpc-status-details-bin` trailer.
-pub const DETAILS_HEADER: HeaderName = HeaderName::from_static("grpc-status-details-bin");
+pub(crate) const DETAILS_HEADER: HeaderName = HeaderName::from_static("grpc-status-details-bin");
 /// `grpc-timeout` header.
-pub const TIMEOUT_HEADER: HeaderName = HeaderName::from_static("grpc-timeout");
+pub(crate) const TIMEOUT_HEADER: HeaderName = HeaderName::from_static("grpc-timeout");
 /// `grpc-encoding` header.
-pub const ENCODING_HEADER: HeaderName = HeaderName::from_static("grpc-encoding");
+pub(crate) const ENCODING_HEADER: HeaderName = HeaderName::from_static("grpc-encoding");
 /// `grpc-accept-encoding` header.
-pub const ACCEPT_ENCODING_HEADER: HeaderName = HeaderName::from_static("grpc-accept-encoding");
+pub(crate) const ACCEPT_ENCODING_HEADER: HeaderName =
+    HeaderName::from_static("grpc-accept-encoding");
 
 /// Characters percent-encoded in `grpc-message`: everything outside printable ASCII, and `%`.
 const GRPC_MESSAGE_SET: &AsciiSet = &CONTROLS.add(b'%');
 
 /// The codec of a gRPC content type, given its prefix (`application/grpc` or
 /// `application/grpc-web`): a bare prefix means proto.
-pub fn codec_for(content_type: &str, prefix: &str) -> Option<Codec> {
+pub(crate) fn codec_for(content_type: &str, prefix: &str) -> Option<Codec> {
     let (base, _) = super::connect::split_params(content_type);
     let rest = super::connect::strip_prefix_ignore_case(base, prefix)?;
     if rest.is_empty() {
@@ -37,12 +38,12 @@ pub fn codec_for(content_type: &str, prefix: &str) -> Option<Codec> {
 }
 
 /// The codec of a gRPC content type.
-pub fn codec(content_type: &str) -> Option<Codec> {
+pub(crate) fn codec(content_type: &str) -> Option<Codec> {
     codec_for(content_type, "application/grpc")
 }
 
 /// The gRPC content type for a codec.
-pub fn content_type(codec: Codec) -> HeaderValue {
+pub(crate) fn content_type(codec: Codec) -> HeaderValue {
     const PROTO: HeaderValue = HeaderValue::from_static("application/grpc");
     const JSON: HeaderValue = HeaderValue::from_static("application/grpc+json");
     match codec {

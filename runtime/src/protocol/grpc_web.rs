@@ -9,12 +9,12 @@ use super::envelope::{FLAG_TRAILERS, encode_envelope};
 use super::status::Status;
 
 /// The codec of a gRPC-Web content type.
-pub fn codec(content_type: &str) -> Option<Codec> {
+pub(crate) fn codec(content_type: &str) -> Option<Codec> {
     super::grpc::codec_for(content_type, "application/grpc-web")
 }
 
 /// The gRPC-Web content type for a codec.
-pub fn content_type(codec: Codec) -> HeaderValue {
+pub(crate) fn content_type(codec: Codec) -> HeaderValue {
     const PROTO: HeaderValue = HeaderValue::from_static("application/grpc-web+proto");
     const JSON: HeaderValue = HeaderValue::from_static("application/grpc-web+json");
     match codec {

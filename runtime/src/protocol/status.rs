@@ -11,7 +11,7 @@ use http::HeaderMap;
 use super::code::Code;
 
 /// The type URL prefix of `google.protobuf.Any`.
-pub const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
+pub(crate) const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 /// One error detail: a protobuf message, by its fully-qualified type name and encoding.
 #[derive(Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::status::Status;
 
 /// Parses `Connect-Timeout-Ms`: at most ten ASCII digits of milliseconds.
-pub fn parse_connect_timeout(value: &str) -> Result<Duration, Status> {
+pub(crate) fn parse_connect_timeout(value: &str) -> Result<Duration, Status> {
     if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Status::invalid_argument(format!(
             "invalid Connect-Timeout-Ms {value:?}: want 1 to 10 digits"
@@ -19,7 +19,7 @@ pub fn parse_connect_timeout(value: &str) -> Result<Duration, Status> {
 
 /// Formats a timeout for `Connect-Timeout-Ms`, rounding up to a whole millisecond and
 /// capping at ten digits.
-pub fn encode_connect_timeout(timeout: Duration) -> String {
+pub(crate) fn encode_connect_timeout(timeout: Duration) -> String {
     let mut ms = timeout.as_millis();
     if timeout.as_nanos() % 1_000_000 != 0 {
         ms += 1;
@@ -28,7 +28,7 @@ pub fn encode_connect_timeout(timeout: Duration) -> String {
 }
 
 /// Parses `grpc-timeout`: at most eight ASCII digits and a unit (`H M S m u n`).
-pub fn parse_grpc_timeout(value: &str) -> Result<Duration, Status> {
+pub(crate) fn parse_grpc_timeout(value: &str) -> Result<Duration, Status> {
     let bad = || Status::invalid_argument(format!("invalid grpc-timeout {value:?}"));
     if value.len() < 2 || value.len() > 9 || !value.is_ascii() {
         return Err(bad());
@@ -50,7 +50,7 @@ pub fn parse_grpc_timeout(value: &str) -> Result<Duration, Status> {
 }
 
 /// Formats a timeout for `grpc-timeout` in the finest unit that fits eight digits.
-pub fn encode_grpc_timeout(timeout: Duration) -> String {
+pub(crate) fn encode_grpc_timeout(timeout: Duration) -> String {
     const MAX: u128 = 99_999_999;
     let nanos = timeout.as_nanos();
     let units: [(u128, char); 6] = [

@@ -5,17 +5,17 @@
 //! [`HttpTransport`], a swap by [`TransportSwitch`]), and the caller's [`Identity`] that
 //! server calls carry once an interceptor has verified it.
 
-pub mod body;
-pub mod call;
-pub mod client;
-pub mod handler;
-pub mod http_transport;
-pub mod identity;
-pub mod interceptor;
-pub mod message;
-pub mod router;
-pub mod streaming;
-pub mod transport;
+pub(crate) mod body;
+pub(crate) mod call;
+pub(crate) mod client;
+pub(crate) mod handler;
+pub(crate) mod http_transport;
+pub(crate) mod identity;
+pub(crate) mod interceptor;
+pub(crate) mod message;
+pub(crate) mod router;
+pub(crate) mod streaming;
+pub(crate) mod transport;
 
 pub use body::{Body, BoxError, EncodeStream};
 pub use call::{

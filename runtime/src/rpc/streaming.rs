@@ -27,7 +27,7 @@ pub(crate) enum Side {
 
 /// Decides, given the error a response stream failed with before its first message,
 /// whether to start the call again: the new call's response, or `None` to give up.
-pub type Resume = Box<
+pub(crate) type Resume = Box<
     dyn FnMut(&Status) -> Option<BoxFuture<'static, Result<super::call::ClientOutput, Status>>>
         + Send,
 >;

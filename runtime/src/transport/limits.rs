@@ -33,21 +33,21 @@ pub struct ServerLimits {
 }
 
 /// Default of [`ServerLimits::header_read_timeout`]: 30 s.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default of [`ServerLimits::tls_handshake_timeout`]: 10 s.
-pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default of [`ServerLimits::http2_keepalive_interval`]: 60 s.
-pub const DEFAULT_HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
 /// Default of [`ServerLimits::http2_keepalive_timeout`]: 20 s.
-pub const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default of [`ServerLimits::idle_timeout`]: 5 minutes.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Default of [`ServerLimits::close_grace`]: 30 s.
-pub const DEFAULT_CLOSE_GRACE: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_CLOSE_GRACE: Duration = Duration::from_secs(30);
 /// Default of [`ServerLimits::max_concurrent_streams`]: 1000.
-pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 1000;
+pub(crate) const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 1000;
 /// Default of [`ServerLimits::max_connections`]: 512.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 impl Default for ServerLimits {
     /// The production defaults:
