@@ -39,6 +39,55 @@ pub struct PluginInfo {
 /// A plugin type: one proto service, with the constructors that turn a remote endpoint into
 /// the service trait and the trait into served routes. Generated for every service as
 /// `<Service>Plugin`; `Service` is `dyn <ServiceTrait>`.
+///
+/// # Example
+///
+/// The generated trait (here `grpc.health.v1.Health`, generated into [`crate::pb`]) is
+/// implemented by the plugin's own type with `#[async_trait]` and `async fn`s; the host
+/// gets it back as `Arc<dyn Health>` — the implementation itself when used directly, the
+/// generated remote client when the plugin runs elsewhere — and calls it in one line:
+///
+/// ```
+/// use std::sync::Arc;
+/// use connect_plugin::pb::grpc::health::v1::{
+///     Health, HealthCheckRequest, HealthCheckResponse, HealthPlugin, health_check_response,
+/// };
+/// use connect_plugin::plugin::{MagicCookie, PluginClient};
+/// use connect_plugin::{PluginSet, Request, Response, Status, Streaming};
+///
+/// struct Serving;
+///
+/// #[connect_plugin::async_trait]
+/// impl Health for Serving {
+///     async fn check(
+///         &self,
+///         _: Request<HealthCheckRequest>,
+///     ) -> Result<Response<HealthCheckResponse>, Status> {
+///         let status = health_check_response::ServingStatus::Serving as i32;
+///         Ok(Response::new(HealthCheckResponse { status }))
+///     }
+///
+///     async fn watch(
+///         &self,
+///         _: Request<HealthCheckRequest>,
+///     ) -> Result<Response<Streaming<HealthCheckResponse>>, Status> {
+///         Err(Status::unimplemented("no watching here"))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let plugins = PluginSet::new().with::<HealthPlugin>(Arc::new(Serving));
+/// let plugin = PluginClient::builder(MagicCookie::new("HEALTH_PLUGIN", "h-1"))
+///     .direct(plugins)
+///     .start()
+///     .await?;
+/// let health: Arc<dyn Health> = plugin.dispense::<HealthPlugin>()?;
+/// let reply = health.check(HealthCheckRequest::default().into()).await?;
+/// assert_eq!(reply.into_inner().status, 1);
+/// # Ok(())
+/// # }
+/// ```
 pub trait Plugin: Send + Sync + 'static {
     /// The service trait object (`dyn KvService`).
     type Service: ?Sized + Send + Sync + 'static;

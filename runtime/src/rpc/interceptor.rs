@@ -12,6 +12,52 @@ use super::call::{ClientCall, ClientOutput, ServerCall, ServerOutput};
 use crate::protocol::Status;
 
 /// Wraps calls. Both methods pass the call on unchanged unless overridden.
+///
+/// An interceptor sees each call once, with its headers, extensions and encoded messages,
+/// and decides whether and how to pass it on (`next.run(call)`); it may answer itself
+/// instead. Add it to a [`Router`](crate::Router) (server side) or a
+/// [`Client`](crate::Client) (client side); a shared one is passed as an `Arc`.
+///
+/// # Example
+///
+/// A client interceptor that stamps every call, and a server one that refuses calls
+/// without the stamp:
+///
+/// ```
+/// use connect_plugin::rpc::{
+///     ClientCall, ClientNext, ClientOutput, Interceptor, ServerCall, ServerNext, ServerOutput,
+/// };
+/// use connect_plugin::{Router, Status};
+/// use futures_util::future::BoxFuture;
+///
+/// struct Stamp;
+///
+/// impl Interceptor for Stamp {
+///     fn intercept_client<'a>(
+///         &'a self,
+///         mut call: ClientCall,
+///         next: ClientNext<'a>,
+///     ) -> BoxFuture<'a, Result<ClientOutput, Status>> {
+///         call.headers.insert("x-stamp", http::HeaderValue::from_static("1"));
+///         next.run(call)
+///     }
+///
+///     fn intercept_server<'a>(
+///         &'a self,
+///         call: ServerCall,
+///         next: ServerNext<'a>,
+///     ) -> BoxFuture<'a, Result<ServerOutput, Status>> {
+///         if call.headers.contains_key("x-stamp") {
+///             next.run(call)
+///         } else {
+///             Box::pin(async { Err(Status::permission_denied("unstamped")) })
+///         }
+///     }
+/// }
+///
+/// let router = Router::new().interceptor(Stamp);
+/// # let _ = router;
+/// ```
 pub trait Interceptor: Send + Sync + 'static {
     /// Wraps a call received by a server.
     fn intercept_server<'a>(

@@ -54,7 +54,29 @@ impl Default for RestartPolicy {
     }
 }
 
-/// Builds a [`PluginClient`].
+/// Builds a [`PluginClient`]: what to start or reach (a command, an endpoint, a reattach
+/// configuration, an in-memory server or the implementations themselves), and how.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use connect_plugin::plugin::{MagicCookie, Network, PluginClient, RestartPolicy};
+/// use connect_plugin::ClientConfig;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let plugin = PluginClient::builder(MagicCookie::new("KV_PLUGIN", "kv-7d2c"))
+///     .command("./target/debug/kv-plugin")
+///     .arg("--verbose")
+///     .network(Network::Tcp) // automatic mTLS
+///     .restart(RestartPolicy::default())
+///     .client_config(ClientConfig { timeout: Some(Duration::from_secs(2)), ..ClientConfig::default() })
+///     .start()
+///     .await?;
+/// # let _ = plugin;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct PluginClientBuilder {
     target: Option<Target>,
