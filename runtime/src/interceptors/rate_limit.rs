@@ -29,13 +29,14 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
-use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
-use governor::state::{NotKeyed, StateStore};
+use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use http::{HeaderName, HeaderValue};
 
+mod store;
+
 pub use governor::clock::{Clock, DefaultClock, FakeRelativeClock};
+use store::CappedStore;
 
 use super::auth::IdentityExt as _;
 use crate::protocol::{ErrorDetail, Status};
@@ -151,53 +152,6 @@ impl RateLimitConfig {
     /// The bucket's size.
     pub fn burst_size(&self) -> NonZeroU32 {
         self.quota.burst_size()
-    }
-}
-
-/// governor's DashMap store with a cap on keys: a key not in a full table is measured
-/// against [`RateKey::Overflow`] instead of being added.
-struct CappedStore {
-    /// Shared with the interceptor, which looks up a refused key to tell whose bucket it was.
-    map: Arc<DashMapStateStore<RateKey>>,
-    max_keys: usize,
-    /// Set when a caller was sent to the overflow bucket; the interceptor then sweeps early.
-    overflowing: Arc<AtomicBool>,
-}
-
-impl StateStore for CappedStore {
-    type Key = RateKey;
-
-    fn measure_and_replace<T, F, E>(&self, key: &RateKey, f: F) -> Result<T, E>
-    where
-        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
-    {
-        if let Some(state) = self.map.get(key) {
-            return state.measure_and_replace(&NotKeyed::NonKey, f);
-        }
-        // A new key. (Concurrent inserts may pass the cap by a few; it bounds, not counts.)
-        if self.map.len() >= self.max_keys {
-            self.overflowing.store(true, Ordering::Relaxed);
-            return self.map.measure_and_replace(&RateKey::Overflow, f);
-        }
-        self.map.measure_and_replace(key, f)
-    }
-}
-
-impl ShrinkableKeyedStateStore<RateKey> for CappedStore {
-    fn retain_recent(&self, drop_below: Nanos) {
-        self.map.retain_recent(drop_below);
-    }
-
-    fn shrink_to_fit(&self) {
-        ShrinkableKeyedStateStore::shrink_to_fit(&*self.map);
-    }
-
-    fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }
 
