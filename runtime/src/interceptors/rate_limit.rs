@@ -20,6 +20,9 @@
 //! full, callers not in it share one overflow bucket (and the table is swept early).
 //!
 //! A streaming call counts once, when it starts, however many messages it carries.
+//!
+//! Time is the system's monotonic clock; tests make a limiter on a [`ManualClock`]
+//! ([`RateLimit::with_clock`]) and advance it by hand instead of sleeping.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::{NonZeroU32, NonZeroU64};
@@ -28,14 +31,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use governor::clock::Clock as _;
 use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use http::{HeaderName, HeaderValue};
 
+mod clock;
 mod store;
 
-pub use governor::clock::{Clock, DefaultClock, FakeRelativeClock};
+use clock::LimiterClock;
+pub use clock::ManualClock;
 use store::CappedStore;
 
 use super::auth::IdentityExt as _;
@@ -155,8 +162,8 @@ impl RateLimitConfig {
     }
 }
 
-struct Inner<C: Clock> {
-    limiter: RateLimiter<RateKey, CappedStore, C, NoOpMiddleware<C::Instant>>,
+struct Inner {
+    limiter: RateLimiter<RateKey, CappedStore, LimiterClock, NoOpMiddleware<Nanos>>,
     /// The limiter's table.
     keys: Arc<DashMapStateStore<RateKey>>,
     runtime_id_header: Option<HeaderName>,
@@ -185,11 +192,11 @@ struct Inner<C: Clock> {
 /// assert_eq!(limit.key_count(), 0);
 /// # let _ = router;
 /// ```
-pub struct RateLimit<C: Clock = DefaultClock> {
-    inner: Arc<Inner<C>>,
+pub struct RateLimit {
+    inner: Arc<Inner>,
 }
 
-impl<C: Clock> Clone for RateLimit<C> {
+impl Clone for RateLimit {
     fn clone(&self) -> Self {
         RateLimit {
             inner: self.inner.clone(),
@@ -197,7 +204,7 @@ impl<C: Clock> Clone for RateLimit<C> {
     }
 }
 
-impl<C: Clock> std::fmt::Debug for RateLimit<C> {
+impl std::fmt::Debug for RateLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimit")
             .field("keys", &self.inner.limiter.len())
@@ -208,16 +215,16 @@ impl<C: Clock> std::fmt::Debug for RateLimit<C> {
 impl RateLimit {
     /// A rate limiter on the system's monotonic clock.
     pub fn new(config: RateLimitConfig) -> Self {
-        RateLimit::with_clock(config, DefaultClock::default())
+        RateLimit::on(config, LimiterClock::system())
     }
-}
 
-impl<C> RateLimit<C>
-where
-    C: Clock + Send + Sync + 'static,
-{
-    /// A rate limiter on `clock` (a [`FakeRelativeClock`] in tests).
-    pub fn with_clock(config: RateLimitConfig, clock: C) -> Self {
+    /// A rate limiter whose time is `clock`'s, which stands still until advanced: for
+    /// tests (see [`ManualClock`]'s example). Keep a clone of `clock` to advance it.
+    pub fn with_clock(config: RateLimitConfig, clock: ManualClock) -> Self {
+        RateLimit::on(config, LimiterClock::Manual(clock))
+    }
+
+    fn on(config: RateLimitConfig, clock: LimiterClock) -> Self {
         let overflowing = Arc::new(AtomicBool::new(false));
         let keys = Arc::new(DashMapStateStore::default());
         let store = CappedStore {
@@ -358,10 +365,7 @@ fn exhausted(key: &RateKey, wait: Duration) -> Status {
     status
 }
 
-impl<C> Interceptor for RateLimit<C>
-where
-    C: Clock + Send + Sync + 'static,
-{
+impl Interceptor for RateLimit {
     fn intercept_server<'a>(
         &'a self,
         call: ServerCall,
@@ -480,7 +484,7 @@ mod tests {
 
     #[test]
     fn burst_then_refused_with_a_retry_hint_then_refilled() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(10)).burst(nz(3)),
             clock.clone(),
@@ -514,7 +518,7 @@ mod tests {
 
     #[test]
     fn idle_keys_are_swept_and_the_table_is_capped() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(10))
                 .burst(nz(2))
@@ -557,7 +561,7 @@ mod tests {
 
     #[test]
     fn overflow_triggers_an_early_sweep() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(1000))
                 .burst(nz(1))
@@ -578,7 +582,7 @@ mod tests {
 
     #[test]
     fn periodic_sweep_runs_every_n_calls() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(10))
                 .burst(nz(1))
