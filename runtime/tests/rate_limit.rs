@@ -1,6 +1,6 @@
 //! Rate limiting over real sockets: a router on 127.0.0.1 behind `RateLimit` (after an
 //! `Authenticator` where identities matter), called through the runtime's `Client`. Time
-//! is governor's fake clock, advanced by the test: no test sleeps.
+//! is a `ManualClock`, advanced by the test: no test sleeps.
 
 use std::num::{NonZeroU32, NonZeroU64};
 use std::time::Duration;
@@ -9,7 +9,7 @@ use connect_plugin::interceptors::auth::{
     Authenticator, BearerAuth, BearerToken, Credentials, Identity,
 };
 use connect_plugin::interceptors::rate_limit::{
-    DEFAULT_RUNTIME_ID_HEADER, FakeRelativeClock, RateLimit, RateLimitConfig,
+    DEFAULT_RUNTIME_ID_HEADER, ManualClock, RateLimit, RateLimitConfig,
 };
 use connect_plugin::protocol::{Code, StreamType};
 use connect_plugin::rpc::{self, Idempotency, MethodDescriptor, PeerAddr, Request, Response};
@@ -75,8 +75,8 @@ fn router() -> Router {
         )
 }
 
-/// 10 calls a second, burst 3, on a fake clock; sweeping only when told to.
-fn limiter(clock: &FakeRelativeClock) -> RateLimit<FakeRelativeClock> {
+/// 10 calls a second, burst 3, on a manual clock; sweeping only when told to.
+fn limiter(clock: &ManualClock) -> RateLimit {
     RateLimit::with_clock(
         RateLimitConfig::per_second(nz(10))
             .burst(nz(3))
@@ -119,7 +119,7 @@ fn exhausted(result: Result<String, Status>) -> Status {
 
 #[tokio::test]
 async fn the_burst_passes_then_calls_are_refused_with_a_retry_hint_until_refilled() {
-    let clock = FakeRelativeClock::default();
+    let clock = ManualClock::new();
     let rl = limiter(&clock);
     let (server, url) = serve(router().interceptor(rl.clone())).await;
     let c = client(&url);
@@ -163,7 +163,7 @@ async fn the_burst_passes_then_calls_are_refused_with_a_retry_hint_until_refille
 
 #[tokio::test]
 async fn connections_from_one_ip_share_a_bucket_whatever_their_ports() {
-    let clock = FakeRelativeClock::default();
+    let clock = ManualClock::new();
     let rl = limiter(&clock);
     let (server, url) = serve(router().interceptor(rl.clone())).await;
     let (a, b) = (client(&url), client(&url));
@@ -182,7 +182,7 @@ async fn connections_from_one_ip_share_a_bucket_whatever_their_ports() {
 
 #[tokio::test]
 async fn identities_and_runtime_ids_have_buckets_of_their_own() {
-    let clock = FakeRelativeClock::default();
+    let clock = ManualClock::new();
     let rl = limiter(&clock);
     let auth = Authenticator::new()
         .provider(BearerAuth::new(
@@ -230,7 +230,7 @@ async fn identities_and_runtime_ids_have_buckets_of_their_own() {
 
 #[tokio::test]
 async fn idle_keys_are_evicted() {
-    let clock = FakeRelativeClock::default();
+    let clock = ManualClock::new();
     let rl = RateLimit::with_clock(
         RateLimitConfig::per_second(nz(10))
             .burst(nz(3))
@@ -260,7 +260,7 @@ async fn idle_keys_are_evicted() {
 
 #[tokio::test]
 async fn in_memory_peers_share_one_key_and_streams_count_once() {
-    let clock = FakeRelativeClock::default();
+    let clock = ManualClock::new();
     let rl = limiter(&clock);
     let (connector, listener) = memory_link();
     let server = Server::new(router().interceptor(rl.clone()))

@@ -20,6 +20,9 @@
 //! full, callers not in it share one overflow bucket (and the table is swept early).
 //!
 //! A streaming call counts once, when it starts, however many messages it carries.
+//!
+//! Time is the system's monotonic clock; tests make a limiter on a [`ManualClock`]
+//! ([`RateLimit::with_clock`]) and advance it by hand instead of sleeping.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::{NonZeroU32, NonZeroU64};
@@ -28,14 +31,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use governor::clock::Clock as _;
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
-use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
-use governor::state::{NotKeyed, StateStore};
+use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use http::{HeaderName, HeaderValue};
 
-pub use governor::clock::{Clock, DefaultClock, FakeRelativeClock};
+mod clock;
+mod store;
+
+use clock::LimiterClock;
+pub use clock::ManualClock;
+use store::CappedStore;
 
 use super::auth::IdentityExt as _;
 use crate::protocol::{ErrorDetail, Status};
@@ -154,55 +162,8 @@ impl RateLimitConfig {
     }
 }
 
-/// governor's DashMap store with a cap on keys: a key not in a full table is measured
-/// against [`RateKey::Overflow`] instead of being added.
-struct CappedStore {
-    /// Shared with the interceptor, which looks up a refused key to tell whose bucket it was.
-    map: Arc<DashMapStateStore<RateKey>>,
-    max_keys: usize,
-    /// Set when a caller was sent to the overflow bucket; the interceptor then sweeps early.
-    overflowing: Arc<AtomicBool>,
-}
-
-impl StateStore for CappedStore {
-    type Key = RateKey;
-
-    fn measure_and_replace<T, F, E>(&self, key: &RateKey, f: F) -> Result<T, E>
-    where
-        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
-    {
-        if let Some(state) = self.map.get(key) {
-            return state.measure_and_replace(&NotKeyed::NonKey, f);
-        }
-        // A new key. (Concurrent inserts may pass the cap by a few; it bounds, not counts.)
-        if self.map.len() >= self.max_keys {
-            self.overflowing.store(true, Ordering::Relaxed);
-            return self.map.measure_and_replace(&RateKey::Overflow, f);
-        }
-        self.map.measure_and_replace(key, f)
-    }
-}
-
-impl ShrinkableKeyedStateStore<RateKey> for CappedStore {
-    fn retain_recent(&self, drop_below: Nanos) {
-        self.map.retain_recent(drop_below);
-    }
-
-    fn shrink_to_fit(&self) {
-        ShrinkableKeyedStateStore::shrink_to_fit(&*self.map);
-    }
-
-    fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-}
-
-struct Inner<C: Clock> {
-    limiter: RateLimiter<RateKey, CappedStore, C, NoOpMiddleware<C::Instant>>,
+struct Inner {
+    limiter: RateLimiter<RateKey, CappedStore, LimiterClock, NoOpMiddleware<Nanos>>,
     /// The limiter's table.
     keys: Arc<DashMapStateStore<RateKey>>,
     runtime_id_header: Option<HeaderName>,
@@ -231,11 +192,11 @@ struct Inner<C: Clock> {
 /// assert_eq!(limit.key_count(), 0);
 /// # let _ = router;
 /// ```
-pub struct RateLimit<C: Clock = DefaultClock> {
-    inner: Arc<Inner<C>>,
+pub struct RateLimit {
+    inner: Arc<Inner>,
 }
 
-impl<C: Clock> Clone for RateLimit<C> {
+impl Clone for RateLimit {
     fn clone(&self) -> Self {
         RateLimit {
             inner: self.inner.clone(),
@@ -243,7 +204,7 @@ impl<C: Clock> Clone for RateLimit<C> {
     }
 }
 
-impl<C: Clock> std::fmt::Debug for RateLimit<C> {
+impl std::fmt::Debug for RateLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimit")
             .field("keys", &self.inner.limiter.len())
@@ -254,16 +215,16 @@ impl<C: Clock> std::fmt::Debug for RateLimit<C> {
 impl RateLimit {
     /// A rate limiter on the system's monotonic clock.
     pub fn new(config: RateLimitConfig) -> Self {
-        RateLimit::with_clock(config, DefaultClock::default())
+        RateLimit::on(config, LimiterClock::system())
     }
-}
 
-impl<C> RateLimit<C>
-where
-    C: Clock + Send + Sync + 'static,
-{
-    /// A rate limiter on `clock` (a [`FakeRelativeClock`] in tests).
-    pub fn with_clock(config: RateLimitConfig, clock: C) -> Self {
+    /// A rate limiter whose time is `clock`'s, which stands still until advanced: for
+    /// tests (see [`ManualClock`]'s example). Keep a clone of `clock` to advance it.
+    pub fn with_clock(config: RateLimitConfig, clock: ManualClock) -> Self {
+        RateLimit::on(config, LimiterClock::Manual(clock))
+    }
+
+    fn on(config: RateLimitConfig, clock: LimiterClock) -> Self {
         let overflowing = Arc::new(AtomicBool::new(false));
         let keys = Arc::new(DashMapStateStore::default());
         let store = CappedStore {
@@ -404,10 +365,7 @@ fn exhausted(key: &RateKey, wait: Duration) -> Status {
     status
 }
 
-impl<C> Interceptor for RateLimit<C>
-where
-    C: Clock + Send + Sync + 'static,
-{
+impl Interceptor for RateLimit {
     fn intercept_server<'a>(
         &'a self,
         call: ServerCall,
@@ -526,7 +484,7 @@ mod tests {
 
     #[test]
     fn burst_then_refused_with_a_retry_hint_then_refilled() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(10)).burst(nz(3)),
             clock.clone(),
@@ -560,7 +518,7 @@ mod tests {
 
     #[test]
     fn idle_keys_are_swept_and_the_table_is_capped() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(10))
                 .burst(nz(2))
@@ -603,7 +561,7 @@ mod tests {
 
     #[test]
     fn overflow_triggers_an_early_sweep() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(1000))
                 .burst(nz(1))
@@ -624,7 +582,7 @@ mod tests {
 
     #[test]
     fn periodic_sweep_runs_every_n_calls() {
-        let clock = FakeRelativeClock::default();
+        let clock = ManualClock::new();
         let rl = RateLimit::with_clock(
             RateLimitConfig::per_second(nz(10))
                 .burst(nz(1))
