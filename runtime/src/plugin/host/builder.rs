@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::process::{Launch, Process, launch};
 use super::supervise::start_supervised;
-use super::{Backend, PluginClient, PluginError};
+use super::{Backend, PluginClient, PluginError, Served};
 use crate::interceptors::ClientChain;
 use crate::pb::connectplugin::v1 as cp;
 use crate::pb::connectplugin::v1::HandshakeService as _;
@@ -284,7 +284,7 @@ impl PluginClientBuilder {
             }
             _ => self.start_once().await?,
         };
-        plugin.chain = chain.unwrap_or_else(|| ClientChain::resilient(plugin.name.clone()));
+        plugin.chain = chain.unwrap_or_else(|| ClientChain::resilient(plugin.served.name.clone()));
         Ok(plugin)
     }
 
@@ -348,16 +348,14 @@ impl PluginClientBuilder {
             )),
             self.config.clone(),
         );
-        PluginClient {
+        let served = Served {
             name: self.name.unwrap_or_else(|| "direct".into()),
-            client,
             plugins,
             app_version: self.app_versions.iter().copied().max().unwrap_or(1),
             requested: self.requested,
             grace: self.grace,
-            chain: ClientChain::new(),
-            backend: Backend::Direct(set),
-        }
+        };
+        PluginClient::new(served, client, Backend::Direct(set))
     }
 
     /// A plugin launched earlier, from its reattach configuration.
@@ -493,16 +491,14 @@ impl PluginClientBuilder {
             Err(status) => return Err(PluginError::Handshake { name, status }),
         };
         tracing::debug!(plugin = %name, version = response.app_protocol_version, plugins = ?response.plugins.iter().map(|p| &p.name).collect::<Vec<_>>(), "plugin handshake done");
-        Ok(PluginClient {
+        let served = Served {
             name,
-            client,
             plugins: response.plugins,
             app_version: response.app_protocol_version,
             requested: self.requested,
             grace: self.grace,
-            chain: ClientChain::new(),
-            backend,
-        })
+        };
+        Ok(PluginClient::new(served, client, backend))
     }
 }
 

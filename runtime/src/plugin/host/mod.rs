@@ -58,16 +58,25 @@ use crate::rpc::{Client, Request};
 /// # }
 /// ```
 pub struct PluginClient {
-    name: String,
+    served: Served,
     /// The client dispensed services call through (without the chain).
     client: Client,
-    plugins: Vec<cp::PluginDescriptor>,
-    app_version: u32,
-    requested: Vec<String>,
-    grace: Duration,
     /// The interceptors of dispensed clients.
     chain: ClientChain,
     backend: Backend,
+}
+
+/// What the handshake settled about a plugin (for a direct one, what its set holds).
+#[derive(Clone)]
+struct Served {
+    /// For logs and errors.
+    name: String,
+    plugins: Vec<cp::PluginDescriptor>,
+    app_version: u32,
+    /// The plugins asked for (empty: all).
+    requested: Vec<String>,
+    /// How long it has to finish its calls when stopped.
+    grace: Duration,
 }
 
 /// What a [`PluginClient`] reaches its plugin through, and owns of it.
@@ -109,17 +118,32 @@ impl Backend {
 impl std::fmt::Debug for PluginClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PluginClient")
-            .field("name", &self.name)
-            .field("app_version", &self.app_version)
+            .field("name", &self.served.name)
+            .field("app_version", &self.served.app_version)
             .field(
                 "plugins",
-                &self.plugins.iter().map(|p| &p.name).collect::<Vec<_>>(),
+                &self
+                    .served
+                    .plugins
+                    .iter()
+                    .map(|p| &p.name)
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
 }
 
 impl PluginClient {
+    /// The one place a client is made; its chain is set once it has started.
+    fn new(served: Served, client: Client, backend: Backend) -> PluginClient {
+        PluginClient {
+            served,
+            client,
+            chain: ClientChain::new(),
+            backend,
+        }
+    }
+
     /// A builder; `cookie` must match the plugin's.
     pub fn builder(cookie: MagicCookie) -> PluginClientBuilder {
         PluginClientBuilder::new(cookie)
@@ -138,12 +162,12 @@ impl PluginClient {
     ) -> Result<Arc<P::Service>, PluginError> {
         let wanted = P::INFO.name;
         let not_served = |why| PluginError::NotServed {
-            name: self.name.clone(),
+            name: self.served.name.clone(),
             wanted: wanted.to_owned(),
             why,
-            served: self.plugins.iter().map(|p| p.name.clone()).collect(),
+            served: self.served.plugins.iter().map(|p| p.name.clone()).collect(),
         };
-        if !self.requested.is_empty() && !self.requested.iter().any(|r| r == wanted) {
+        if !self.served.requested.is_empty() && !self.served.requested.iter().any(|r| r == wanted) {
             return Err(not_served("it was not requested at the handshake"));
         }
         if let Backend::Direct(set) = &self.backend {
@@ -152,6 +176,7 @@ impl PluginClient {
                 .ok_or_else(|| not_served("the plugin set does not hold it"));
         }
         if !self
+            .served
             .plugins
             .iter()
             .any(|p| p.name == wanted && p.service_name == P::INFO.service_name)
@@ -174,12 +199,12 @@ impl PluginClient {
 
     /// The plugins the handshake returned.
     pub fn plugins(&self) -> &[cp::PluginDescriptor] {
-        &self.plugins
+        &self.served.plugins
     }
 
     /// The negotiated application protocol version.
     pub fn app_version(&self) -> u32 {
-        self.app_version
+        self.served.app_version
     }
 
     /// The plugin's handshake line (the current process's, after restarts); `None` for
@@ -264,7 +289,7 @@ impl PluginClient {
             Backend::Supervised(s) => return s.stop().await,
             Backend::Connected | Backend::Launched { .. } | Backend::Reattached { .. } => {}
         }
-        let grace = self.grace;
+        let grace = self.served.grace;
         let asked = cp::PluginControlClient::new(self.client.clone())
             .shutdown(
                 Request::new(cp::ShutdownRequest {
@@ -278,7 +303,7 @@ impl PluginClient {
             )
             .await;
         if let Err(e) = &asked {
-            tracing::debug!(plugin = %self.name, error = %e, "shutdown request failed; sending SIGTERM");
+            tracing::debug!(plugin = %self.served.name, error = %e, "shutdown request failed; sending SIGTERM");
         }
         // The plugin's own grace, plus a little for it to exit after draining.
         let wait = grace + Duration::from_secs(1);

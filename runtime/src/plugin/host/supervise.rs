@@ -62,19 +62,14 @@ pub(super) async fn start_supervised(
         reattach: RwLock::new(first.reattach_config()),
     });
     let (stop_tx, stop_rx) = mpsc::channel(1);
-    let outer = PluginClient {
-        name: first.name.clone(),
-        client: Client::from_transport(switch.clone(), first.client.config().clone()),
-        plugins: first.plugins.clone(),
-        app_version: first.app_version,
-        requested: first.requested.clone(),
-        grace: first.grace,
-        chain: first.chain.clone(),
-        backend: Backend::Supervised(Supervisor {
+    let outer = PluginClient::new(
+        first.served.clone(),
+        Client::from_transport(switch.clone(), first.client.config().clone()),
+        Backend::Supervised(Supervisor {
             stop: stop_tx,
             state: state.clone(),
         }),
-    };
+    );
     tokio::spawn(supervise(first, builder, policy, switch, state, stop_rx));
     Ok(outer)
 }
@@ -110,9 +105,9 @@ async fn supervise(
             }
             status = exited => {
                 let done = state.restarts.load(Ordering::SeqCst);
-                tracing::warn!(plugin = %inner.name, ?status, restarts = done, "the plugin exited on its own");
+                tracing::warn!(plugin = %inner.served.name, ?status, restarts = done, "the plugin exited on its own");
                 if done >= policy.max_restarts {
-                    tracing::error!(plugin = %inner.name, "restart limit reached; the plugin stays down");
+                    tracing::error!(plugin = %inner.served.name, "restart limit reached; the plugin stays down");
                     inner.backend = Backend::Connected;
                     continue;
                 }
@@ -133,11 +128,11 @@ async fn supervise(
                         if let Ok(mut l) = state.reattach.write() {
                             *l = next.reattach_config();
                         }
-                        tracing::info!(plugin = %next.name, pid = next.pid(), "plugin restarted");
+                        tracing::info!(plugin = %next.served.name, pid = next.pid(), "plugin restarted");
                         inner = next;
                     }
                     Err(e) => {
-                        tracing::error!(plugin = %inner.name, error = %e, "restarting the plugin failed");
+                        tracing::error!(plugin = %inner.served.name, error = %e, "restarting the plugin failed");
                     }
                 }
             }
