@@ -82,16 +82,16 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    config: ClientConfig,
     transport: Transport,
     pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
 /// A client's transport: HTTP, called without dynamic dispatch (the common case), or any
-/// other.
+/// other with the client's config (an HTTP transport holds its own).
+#[derive(Clone)]
 enum Transport {
     Http(HttpTransport),
-    Dyn(Arc<dyn ClientTransport>),
+    Dyn(Arc<dyn ClientTransport>, ClientConfig),
 }
 
 impl Inner {
@@ -99,7 +99,16 @@ impl Inner {
     pub(crate) fn send(&self, call: ClientCall) -> BoxFuture<'_, Result<ClientOutput, Status>> {
         match &self.transport {
             Transport::Http(http) => Box::pin(http.send_call(call)),
-            Transport::Dyn(transport) => transport.send(call),
+            Transport::Dyn(transport, _) => transport.send(call),
+        }
+    }
+
+    /// The client's configuration: the HTTP transport's, or the one given with another
+    /// transport.
+    fn config(&self) -> &ClientConfig {
+        match &self.transport {
+            Transport::Http(http) => http.config(),
+            Transport::Dyn(_, config) => config,
         }
     }
 }
@@ -110,7 +119,7 @@ impl std::fmt::Debug for Client {
         if let Transport::Http(http) = &self.inner.transport {
             d.field("channel", http.channel());
         }
-        d.field("config", &self.inner.config)
+        d.field("config", self.inner.config())
             .field("interceptors", &self.inner.interceptors.len())
             .finish()
     }
@@ -124,10 +133,7 @@ impl Client {
 
     /// A client over HTTP with `config`.
     pub fn with_config(channel: Channel, config: ClientConfig) -> Self {
-        Client::build(
-            Transport::Http(HttpTransport::new(channel, config.clone())),
-            config,
-        )
+        Client::build(Transport::Http(HttpTransport::new(channel, config)))
     }
 
     /// A client whose calls go to `transport`. `config.codec` encodes the messages and
@@ -135,13 +141,12 @@ impl Client {
     /// compression, limits, GET) are the transport's own, as an [`HttpTransport`] takes them
     /// from its config.
     pub fn from_transport(transport: Arc<dyn ClientTransport>, config: ClientConfig) -> Self {
-        Client::build(Transport::Dyn(transport), config)
+        Client::build(Transport::Dyn(transport, config))
     }
 
-    fn build(transport: Transport, config: ClientConfig) -> Self {
+    fn build(transport: Transport) -> Self {
         Client {
             inner: Arc::new(Inner {
-                config,
                 transport,
                 interceptors: Vec::new(),
             }),
@@ -164,11 +169,7 @@ impl Client {
         all.extend(interceptors);
         Client {
             inner: Arc::new(Inner {
-                config: self.inner.config.clone(),
-                transport: match &self.inner.transport {
-                    Transport::Http(http) => Transport::Http(http.clone()),
-                    Transport::Dyn(t) => Transport::Dyn(t.clone()),
-                },
+                transport: self.inner.transport.clone(),
                 interceptors: all,
             }),
         }
@@ -176,19 +177,19 @@ impl Client {
 
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
-        &self.inner.config
+        self.inner.config()
     }
 
     /// The channel of a client over HTTP (`None` for one built on another transport).
     pub fn channel(&self) -> Option<&Channel> {
         match &self.inner.transport {
             Transport::Http(http) => Some(http.channel()),
-            Transport::Dyn(_) => None,
+            Transport::Dyn(..) => None,
         }
     }
 
     fn codec(&self) -> Codec {
-        self.inner.config.codec
+        self.config().codec
     }
 
     pub(crate) async fn run(&self, call: ClientCall) -> Result<ClientOutput, Status> {
@@ -197,7 +198,7 @@ impl Client {
             // than through its boxed future.
             return match &self.inner.transport {
                 Transport::Http(http) => http.send_call(call).await,
-                Transport::Dyn(transport) => transport.send(call).await,
+                Transport::Dyn(transport, _) => transport.send(call).await,
             };
         }
         ClientNext::new(&self.inner).run(call).await
@@ -205,7 +206,7 @@ impl Client {
 
     fn call_of<T>(&self, method: &MethodDescriptor, req: Request<T>) -> (ClientCall, T) {
         // The effective timeout, so interceptors (retry) see the whole call's budget.
-        let timeout = req.timeout().or(self.inner.config.timeout);
+        let timeout = req.timeout().or(self.config().timeout);
         let (mut headers, extensions, message) = req.into_parts();
         if headers.capacity() == 0 {
             // Sized once for the protocol's headers and a few of the interceptors' (auth),
