@@ -144,7 +144,7 @@ async fn the_burst_passes_then_calls_are_refused_with_a_retry_hint_until_refille
             nanos: 100_000_000
         })
     );
-    assert_eq!(s.metadata().get("retry-after").unwrap(), "1");
+    assert_eq!(s.headers().get("retry-after").unwrap(), "1");
 
     // One call's worth refills in 100 ms.
     clock.advance(Duration::from_millis(50));

@@ -360,7 +360,7 @@ fn exhausted(key: &RateKey, wait: Duration) -> Status {
     // HTTP's own hint, in whole seconds, rounded up.
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     status
-        .metadata_mut()
+        .headers_mut()
         .insert(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     status
 }
@@ -408,17 +408,17 @@ mod tests {
                 HeaderValue::from_str(id).unwrap(),
             );
         }
-        ServerCall {
-            method: M,
-            headers,
-            extensions,
-            connection: peer.map(|p| std::sync::Arc::new(crate::transport::Connection::new(p))),
-            identity: identity.map(crate::interceptors::auth::Identity::new),
-            deadline: None,
-            protocol: Protocol::Connect,
-            codec: Codec::Proto,
-            input: ServerInput::Unary(bytes::Bytes::new()),
-        }
+        let mut call = ServerCall::new(
+            M,
+            Protocol::Connect,
+            Codec::Proto,
+            ServerInput::Unary(bytes::Bytes::new()),
+        );
+        call.headers = headers;
+        call.extensions = extensions;
+        call.connection = peer.map(|p| std::sync::Arc::new(crate::transport::Connection::new(p)));
+        call.identity = identity.map(crate::interceptors::auth::Identity::new);
+        call
     }
 
     fn tcp(s: &str) -> Option<PeerAddr> {
@@ -504,7 +504,7 @@ mod tests {
         let info = <RetryInfo as prost::Message>::decode(hint.value().clone()).unwrap();
         let delay = info.retry_delay.unwrap();
         assert_eq!((delay.seconds, delay.nanos), (0, 100_000_000));
-        assert_eq!(refused.metadata().get("retry-after").unwrap(), "1");
+        assert_eq!(refused.headers().get("retry-after").unwrap(), "1");
 
         // Another key is not affected.
         rl.check(&call(tcp("10.0.0.2:1"), None, None)).unwrap();

@@ -223,7 +223,7 @@ pub fn parse_end_stream(payload: &[u8]) -> Result<(Option<Status>, HeaderMap), S
             Status::unknown("end-stream message carries an error without a valid code")
         })
     });
-    Ok((error.map(|e| e.with_metadata(trailers.clone())), trailers))
+    Ok((error.map(|e| e.with_trailers(trailers.clone())), trailers))
 }
 
 /// A unary call's request as carried by a Connect GET URL.

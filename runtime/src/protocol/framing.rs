@@ -314,7 +314,13 @@ impl Framing {
 
     /// Server side: how a response stream ends, with `error` or successfully (the trailers
     /// taken by value, which saves copying them).
+    ///
+    /// The headers have been sent by then, so the headers of an `error` travel with its
+    /// trailers.
     pub(crate) fn encode_end_owned(&self, error: Option<&Status>, mut trailers: HeaderMap) -> End {
+        if let Some(e) = error {
+            append_metadata(&mut trailers, e.headers());
+        }
         match self.protocol {
             Protocol::Connect => End::Frame(connect_end_frame(error, &trailers)),
             Protocol::Grpc => {
@@ -330,35 +336,49 @@ impl Framing {
         }
     }
 
-    /// Server side: a complete response for an error raised before any message was sent
-    /// (Connect unary error, Connect stream with only an end-stream message, gRPC and
-    /// gRPC-Web trailers-only).
-    pub(crate) fn error_response(&self, error: &Status) -> (StatusCode, HeaderMap, Bytes) {
+    /// Server side: a complete response for an error raised before any message was sent:
+    /// status line, headers, and how the body ends (Connect unary error, Connect stream
+    /// with only an end-stream message, gRPC and gRPC-Web trailers-only, or — when the
+    /// error carries headers of its own, which trailers-only would mix with its trailers —
+    /// headers, no message, then the trailers).
+    pub(crate) fn error_response(&self, error: &Status) -> (StatusCode, HeaderMap, End) {
         let mut headers = HeaderMap::new();
+        append_metadata(&mut headers, error.headers());
         match (self.protocol, self.enveloped) {
             (Protocol::Connect, false) => {
-                for (k, v) in error.metadata() {
-                    headers.append(k.clone(), v.clone());
-                }
+                join_unary_trailers(&mut headers, error.trailers());
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 headers.insert(ACCEPT_ENCODING, ACCEPTED_VALUE);
                 let status = StatusCode::from_u16(error.code().http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                (status, headers, connect::error_to_json(error))
+                (status, headers, End::Frame(connect::error_to_json(error)))
             }
             (Protocol::Connect, true) => {
                 self.write_response_headers(&mut headers, false);
                 (
                     StatusCode::OK,
                     headers,
-                    connect_end_frame(Some(error), &HeaderMap::new()),
+                    End::Frame(connect_end_frame(Some(error), &HeaderMap::new())),
                 )
             }
             (Protocol::Grpc | Protocol::GrpcWeb, _) => {
                 headers.insert(CONTENT_TYPE, self.response_content_type());
                 headers.insert(grpc::ACCEPT_ENCODING_HEADER, ACCEPTED_VALUE);
-                grpc::write_status(Some(error), &mut headers);
-                (StatusCode::OK, headers, Bytes::new())
+                if error.headers().is_empty() {
+                    grpc::write_status(Some(error), &mut headers);
+                    return (StatusCode::OK, headers, End::Frame(Bytes::new()));
+                }
+                let mut trailers = HeaderMap::new();
+                grpc::write_status(Some(error), &mut trailers);
+                let end = match self.protocol {
+                    Protocol::Grpc => End::Trailers(trailers),
+                    _ => {
+                        let mut buf = BytesMut::new();
+                        grpc_web::encode_trailers(&trailers, &mut buf);
+                        End::Frame(buf.freeze())
+                    }
+                };
+                (StatusCode::OK, headers, end)
             }
         }
     }
@@ -517,18 +537,40 @@ impl Framing {
     }
 }
 
-/// The Connect end-stream frame: the error (with its metadata) and the trailers.
+/// The Connect end-stream frame: the error (with its trailers) and the trailers.
 fn connect_end_frame(error: Option<&Status>, trailers: &HeaderMap) -> Bytes {
     let mut merged = trailers.clone();
     if let Some(e) = error {
-        for (k, v) in e.metadata() {
-            merged.append(k.clone(), v.clone());
-        }
+        append_metadata(&mut merged, e.trailers());
     }
     let json = connect::end_stream_to_json(error, &merged);
     let mut buf = BytesMut::with_capacity(json.len() + 5);
     encode_envelope(FLAG_END_STREAM, &json, &mut buf);
     buf.freeze()
+}
+
+/// Headers the protocol writes itself, which metadata set by an application may not
+/// override.
+const PROTOCOL_HEADERS: [HeaderName; 9] = [
+    CONTENT_TYPE,
+    CONTENT_ENCODING,
+    http::header::CONTENT_LENGTH,
+    connect::STREAM_ENCODING_HEADER,
+    connect::STREAM_ACCEPT_ENCODING_HEADER,
+    grpc::ENCODING_HEADER,
+    grpc::STATUS_HEADER,
+    grpc::MESSAGE_HEADER,
+    grpc::DETAILS_HEADER,
+];
+
+/// Appends application metadata (an error's headers or trailers) to `dst`, leaving out the
+/// headers the protocol owns.
+pub(crate) fn append_metadata(dst: &mut HeaderMap, src: &HeaderMap) {
+    for (k, v) in src {
+        if !PROTOCOL_HEADERS.contains(k) {
+            dst.append(k.clone(), v.clone());
+        }
+    }
 }
 
 /// Moves `trailer-`-prefixed headers of a Connect unary response into trailers.

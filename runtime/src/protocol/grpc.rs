@@ -53,7 +53,7 @@ pub(crate) fn content_type(codec: Codec) -> HeaderValue {
 }
 
 /// Writes the status (OK when `error` is `None`) into `headers`, together with the error's
-/// metadata.
+/// trailers.
 pub fn write_status(error: Option<&Status>, headers: &mut HeaderMap) {
     match error {
         None => {
@@ -61,7 +61,7 @@ pub fn write_status(error: Option<&Status>, headers: &mut HeaderMap) {
             headers.insert(STATUS_HEADER, OK);
         }
         Some(st) => {
-            for (k, v) in st.metadata() {
+            for (k, v) in st.trailers() {
                 headers.append(k.clone(), v.clone());
             }
             headers.insert(STATUS_HEADER, HeaderValue::from(st.code().as_i32()));
@@ -116,11 +116,11 @@ pub fn read_status(headers: &HeaderMap) -> Result<Option<Status>, Status> {
                 .fold(Status::new(code, message.clone()), Status::with_detail)
         })
         .unwrap_or_else(|| Status::new(code, message));
-    let mut metadata = headers.clone();
+    let mut trailers = headers.clone();
     for h in [STATUS_HEADER, MESSAGE_HEADER, DETAILS_HEADER] {
-        metadata.remove(h);
+        trailers.remove(h);
     }
-    *status.metadata_mut() = metadata;
+    *status.trailers_mut() = trailers;
     Ok(Some(status))
 }
 

@@ -1,4 +1,4 @@
-//! The one error type of the runtime: code, message, details and metadata. Both sides and
+//! The one error type of the runtime: code, message, details, headers and trailers. Both sides and
 //! every protocol use it; `connect.rs`, `grpc.rs` and `grpc_web.rs` put it on and take it
 //! off the wire.
 
@@ -67,8 +67,26 @@ impl fmt::Debug for ErrorDetail {
     }
 }
 
-/// An RPC error: a [`Code`], a message for developers, typed details and metadata
-/// (headers and trailers that travel with the error).
+/// An RPC error: a [`Code`], a message for developers, typed details, and the response
+/// headers and trailers that travel with it.
+///
+/// A handler sets the headers and trailers of its error answer on the error it returns
+/// ([`Status::headers_mut`], [`Status::trailers_mut`]); each protocol puts them where its
+/// peers read them (Connect unary: headers, and trailers as `trailer-`-prefixed headers;
+/// Connect streams: headers, and trailers in the end-of-stream message; gRPC and gRPC-Web:
+/// headers, and trailers with the status). A client finds a failed call's response headers
+/// and trailers on the error it receives.
+///
+/// ```
+/// use connect_plugin::Status;
+/// use http::HeaderValue;
+///
+/// let mut error = Status::not_found("no such key");
+/// error.headers_mut().insert("x-request-id", HeaderValue::from_static("42"));
+/// error.trailers_mut().insert("x-cache", HeaderValue::from_static("miss"));
+/// assert_eq!(error.headers()["x-request-id"], "42");
+/// assert_eq!(error.trailers()["x-cache"], "miss");
+/// ```
 ///
 /// One pointer wide: the parts live behind a box, so `Result<T, Status>` stays small on the
 /// success path.
@@ -81,7 +99,8 @@ struct Parts {
     code: Code,
     message: String,
     details: Vec<ErrorDetail>,
-    metadata: HeaderMap,
+    headers: HeaderMap,
+    trailers: HeaderMap,
     /// Local knowledge, never sent: the request provably did not reach a handler.
     unprocessed: bool,
 }
@@ -114,7 +133,8 @@ impl Status {
             code,
             message: message.into(),
             details: Vec::new(),
-            metadata: HeaderMap::new(),
+            headers: HeaderMap::new(),
+            trailers: HeaderMap::new(),
             unprocessed: false,
         }))
     }
@@ -163,9 +183,15 @@ impl Status {
         self.with_detail(ErrorDetail::from_message(message))
     }
 
-    /// Replaces the metadata.
-    pub fn with_metadata(mut self, metadata: HeaderMap) -> Self {
-        self.0.metadata = metadata;
+    /// Replaces the response headers.
+    pub fn with_headers(mut self, headers: HeaderMap) -> Self {
+        self.0.headers = headers;
+        self
+    }
+
+    /// Replaces the trailers.
+    pub fn with_trailers(mut self, trailers: HeaderMap) -> Self {
+        self.0.trailers = trailers;
         self
     }
 
@@ -189,14 +215,25 @@ impl Status {
         self.0.details.iter().find_map(|d| d.decode())
     }
 
-    /// Headers and trailers that travel with the error.
-    pub fn metadata(&self) -> &HeaderMap {
-        &self.0.metadata
+    /// The response headers that travel with the error: set by the handler that failed, or
+    /// (on a client) received before the error.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.0.headers
     }
 
-    /// Mutable access to the metadata.
-    pub fn metadata_mut(&mut self) -> &mut HeaderMap {
-        &mut self.0.metadata
+    /// Mutable access to the response headers.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.0.headers
+    }
+
+    /// The trailers that travel with the error (on a client: those the call ended with).
+    pub fn trailers(&self) -> &HeaderMap {
+        &self.0.trailers
+    }
+
+    /// Mutable access to the trailers.
+    pub fn trailers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.0.trailers
     }
 
     /// The `google.rpc.Status` binary encoding of this error (gRPC's

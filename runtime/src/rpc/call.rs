@@ -91,6 +91,11 @@ pub struct ServerCall {
     pub identity: Option<super::identity::Identity>,
     /// The caller's deadline.
     pub deadline: Option<Instant>,
+    /// The request's URI as the server received it: path and, for a Connect GET, the
+    /// query carrying the message.
+    pub uri: http::Uri,
+    /// The request's HTTP method (`POST`, or `GET` for a Connect GET).
+    pub http_method: http::Method,
     /// The protocol the call arrived on.
     pub protocol: Protocol,
     /// The codec of the messages.
@@ -100,6 +105,39 @@ pub struct ServerCall {
 }
 
 impl ServerCall {
+    /// A call of `method` carrying `input`, with no metadata, over no connection, as if
+    /// POSTed to the method's path (for tests of interceptors and for servers of other
+    /// kinds that hand calls to a router's interceptors).
+    ///
+    /// ```
+    /// use connect_plugin::rpc::{Idempotency, MethodDescriptor, ServerCall, ServerInput};
+    /// use connect_plugin::{Codec, Protocol, StreamType};
+    ///
+    /// let method = MethodDescriptor::new("/t.v1.T/M", StreamType::Unary, Idempotency::Unknown);
+    /// let call = ServerCall::new(method, Protocol::Connect, Codec::Proto, ServerInput::Unary(Default::default()));
+    /// assert_eq!(call.uri.path(), "/t.v1.T/M");
+    /// ```
+    pub fn new(
+        method: MethodDescriptor,
+        protocol: Protocol,
+        codec: Codec,
+        input: ServerInput,
+    ) -> Self {
+        ServerCall {
+            method,
+            headers: HeaderMap::new(),
+            extensions: Extensions::new(),
+            connection: None,
+            identity: None,
+            deadline: None,
+            uri: http::Uri::from_static(method.path),
+            http_method: http::Method::POST,
+            protocol,
+            codec,
+            input,
+        }
+    }
+
     /// Where the call came from: its connection's peer, else one an interceptor or another
     /// server put into the extensions (`None` for calls not received by a server).
     pub fn peer(&self) -> Option<&PeerAddr> {

@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use super::body::TypedEncodeStream;
 use super::call::{ServerCall, ServerInput, ServerOutput, ServerOutputBody};
 use super::interceptor::Handler;
-use super::message::{Request, Response};
+use super::message::{Request, Response, ServerParts};
 use super::streaming::{RawStreaming, Streaming};
 use crate::protocol::{Message, Status};
 
@@ -19,36 +19,23 @@ pub type BoxStream<T> = std::pin::Pin<Box<dyn Stream<Item = Result<T, Status>> +
 
 /// The decoded request of a unary or server-streaming call.
 fn single<Req: Message>(call: ServerCall) -> Result<Request<Req>, Status> {
-    let ServerInput::Unary(bytes) = call.input else {
+    let codec = call.codec;
+    let (parts, input) = ServerParts::split(call);
+    let ServerInput::Unary(bytes) = input else {
         return Err(Status::internal("a unary method received a stream"));
     };
-    let message = call.codec.decode::<Req>(bytes)?;
-    Ok(Request::from_server_parts(
-        call.headers,
-        call.extensions,
-        call.connection,
-        call.identity,
-        message,
-        call.deadline,
-        call.protocol,
-    ))
+    let message = codec.decode::<Req>(bytes)?;
+    Ok(Request::from_server_parts(parts, message))
 }
 
 fn stream(call: ServerCall) -> Result<Request<RawStreaming>, Status> {
-    let ServerInput::Stream(raw) = call.input else {
+    let (parts, input) = ServerParts::split(call);
+    let ServerInput::Stream(raw) = input else {
         return Err(Status::internal(
             "a streaming method received a single message",
         ));
     };
-    Ok(Request::from_server_parts(
-        call.headers,
-        call.extensions,
-        call.connection,
-        call.identity,
-        raw,
-        call.deadline,
-        call.protocol,
-    ))
+    Ok(Request::from_server_parts(parts, raw))
 }
 
 fn unary_output<Res: Message>(

@@ -227,8 +227,8 @@ impl HttpTransport {
         let encoding = match framing.check_response(parts.status, &resp_headers) {
             Ok(encoding) => encoding,
             Err(mut e) => {
-                if e.metadata().is_empty() {
-                    *e.metadata_mut() = resp_headers;
+                if e.headers().is_empty() && e.trailers().is_empty() {
+                    *e.headers_mut() = resp_headers;
                 }
                 return Reading::Done(Err(e));
             }
@@ -301,11 +301,9 @@ async fn error_answer(
         .unwrap_or(Encoding::Identity);
     let raw = encoding.decompress(raw.clone(), max).unwrap_or(raw);
     let trailers = split_unary_trailers(&mut headers);
-    let mut err = connect::error_from_json(&raw, status.as_u16());
-    let mut metadata = headers;
-    metadata.extend(trailers);
-    *err.metadata_mut() = metadata;
-    Err(err)
+    Err(connect::error_from_json(&raw, status.as_u16())
+        .with_headers(headers)
+        .with_trailers(trailers))
 }
 
 /// The one message of a unary response in an envelope, and its trailers.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{Extensions, HeaderMap};
+use http::{Extensions, HeaderMap, Method, Uri};
 
 use super::identity::Identity;
 use crate::protocol::Protocol;
@@ -28,6 +28,8 @@ struct RequestParts {
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     protocol: Option<Protocol>,
+    /// Server side: the URI and HTTP method of the request.
+    target: Option<(Uri, Method)>,
 }
 
 impl RequestParts {
@@ -38,7 +40,39 @@ impl RequestParts {
             timeout: None,
             deadline: None,
             protocol: None,
+            target: None,
         }
+    }
+}
+
+/// What a server call knows besides its message, as a request holds it.
+pub(crate) struct ServerParts {
+    headers: HeaderMap,
+    extensions: Extensions,
+    connection: Option<Arc<Connection>>,
+    identity: Option<Identity>,
+    deadline: Option<Instant>,
+    protocol: Protocol,
+    uri: Uri,
+    http_method: Method,
+}
+
+impl ServerParts {
+    /// Splits a call into its parts and its input.
+    pub(crate) fn split(call: super::call::ServerCall) -> (ServerParts, super::call::ServerInput) {
+        (
+            ServerParts {
+                headers: call.headers,
+                extensions: call.extensions,
+                connection: call.connection,
+                identity: call.identity,
+                deadline: call.deadline,
+                protocol: call.protocol,
+                uri: call.uri,
+                http_method: call.http_method,
+            },
+            call.input,
+        )
     }
 }
 
@@ -255,6 +289,23 @@ impl<T> Request<T> {
         self.parts.as_ref().and_then(|p| p.protocol)
     }
 
+    /// Server side: the URI the request was sent to — the method's path and, for a Connect
+    /// GET, the query that carries the message.
+    pub fn uri(&self) -> Option<&Uri> {
+        self.parts
+            .as_ref()
+            .and_then(|p| p.target.as_ref())
+            .map(|(uri, _)| uri)
+    }
+
+    /// Server side: the request's HTTP method (`POST`, or `GET` for a Connect GET).
+    pub fn http_method(&self) -> Option<&Method> {
+        self.parts
+            .as_ref()
+            .and_then(|p| p.target.as_ref())
+            .map(|(_, method)| method)
+    }
+
     /// Server side: the peer's address.
     pub fn peer_addr(&self) -> Option<&PeerAddr> {
         self.parts.as_ref().and_then(|p| p.extensions.peer_addr())
@@ -273,25 +324,22 @@ impl<T> Request<T> {
         self.parts.as_ref().and_then(|p| p.extensions.identity())
     }
 
-    /// A request as a server received it over `connection`; the connection's peer and
-    /// certificates and `identity`, when given, count as part of `extensions`.
-    pub(crate) fn from_server_parts(
-        headers: HeaderMap,
-        extensions: Extensions,
-        connection: Option<Arc<Connection>>,
-        identity: Option<Identity>,
-        message: T,
-        deadline: Option<Instant>,
-        protocol: Protocol,
-    ) -> Self {
+    /// A request as a server received it; the connection's peer and certificates and the
+    /// identity, when given, count as part of the extensions.
+    pub(crate) fn from_server_parts(parts: ServerParts, message: T) -> Self {
         Request {
             message,
             parts: Some(Box::new(RequestParts {
-                headers,
-                extensions: RequestExtensions::new(extensions, connection, identity),
+                headers: parts.headers,
+                extensions: RequestExtensions::new(
+                    parts.extensions,
+                    parts.connection,
+                    parts.identity,
+                ),
                 timeout: None,
-                deadline,
-                protocol: Some(protocol),
+                deadline: parts.deadline,
+                protocol: Some(parts.protocol),
+                target: Some((parts.uri, parts.http_method)),
             })),
         }
     }
@@ -408,6 +456,40 @@ mod tests {
         PeerAddr::Tcp(([127, 0, 0, 1], 9).into())
     }
 
+    fn server_request(
+        extensions: Extensions,
+        connection: Option<Arc<Connection>>,
+        identity: Option<Identity>,
+        protocol: Protocol,
+    ) -> Request<()> {
+        use crate::rpc::{Idempotency, MethodDescriptor, ServerCall, ServerInput};
+        let method =
+            MethodDescriptor::new("/t.v1.T/M", crate::StreamType::Unary, Idempotency::Unknown);
+        let mut call = ServerCall::new(
+            method,
+            protocol,
+            crate::Codec::Proto,
+            ServerInput::Unary(Default::default()),
+        );
+        call.extensions = extensions;
+        call.connection = connection;
+        call.identity = identity;
+        call.uri = Uri::from_static("/t.v1.T/M?connect=v1");
+        call.http_method = Method::GET;
+        let (parts, _) = ServerParts::split(call);
+        Request::from_server_parts(parts, ())
+    }
+
+    #[test]
+    fn a_server_request_knows_its_uri_and_http_method() {
+        let req = server_request(Extensions::new(), None, None, Protocol::Connect);
+        assert_eq!(req.uri().and_then(Uri::query), Some("connect=v1"));
+        assert_eq!(req.http_method(), Some(&Method::GET));
+        let plain = Request::new(());
+        assert_eq!(plain.uri(), None);
+        assert_eq!(plain.http_method(), None);
+    }
+
     #[test]
     fn a_pending_peer_is_part_of_the_extensions() {
         let mut base = Extensions::new();
@@ -416,15 +498,12 @@ mod tests {
         base.insert(Identity::new("old"));
         let alice = Identity::new("alice");
         let certs = PeerCertificates::new(vec![vec![0x30, 0x00].into()]).unwrap();
-        let req = Request::from_server_parts(
-            HeaderMap::new(),
+        let req = server_request(
             base,
             Some(Arc::new(
                 Connection::new(tcp()).with_certificates(Some(certs.clone())),
             )),
             Some(alice.clone()),
-            (),
-            None,
             Protocol::Connect,
         );
         // The peer and identity replace those already in the map, as inserts would.
@@ -442,13 +521,10 @@ mod tests {
 
         // Mutation sees and keeps it, whether or not it was looked at first.
         for look_first in [false, true] {
-            let mut req = Request::from_server_parts(
-                HeaderMap::new(),
+            let mut req = server_request(
                 Extensions::new(),
                 Some(Arc::new(Connection::new(tcp()))),
                 Some(Identity::new("bob")),
-                (),
-                None,
                 Protocol::Grpc,
             );
             if look_first {

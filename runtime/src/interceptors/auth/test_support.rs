@@ -1,7 +1,7 @@
 //! What the unit tests of this folder share: methods, a server call with given headers, and
 //! a certificate to read.
 
-use http::{Extensions, HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use rustls::pki_types::CertificateDer;
 
 use crate::protocol::{Codec, Protocol, StreamType};
@@ -26,17 +26,14 @@ pub(super) fn call(method: MethodDescriptor, headers: &[(&str, &str)]) -> Server
             HeaderValue::from_str(v).unwrap(),
         );
     }
-    ServerCall {
+    let mut call = ServerCall::new(
         method,
-        headers: map,
-        extensions: Extensions::new(),
-        connection: None,
-        identity: None,
-        deadline: None,
-        protocol: Protocol::Connect,
-        codec: Codec::Proto,
-        input: ServerInput::Unary(bytes::Bytes::new()),
-    }
+        Protocol::Connect,
+        Codec::Proto,
+        ServerInput::Unary(bytes::Bytes::new()),
+    );
+    call.headers = map;
+    call
 }
 
 /// A self-signed certificate with common name `cn` and DNS names `sans`, and its DER

@@ -24,17 +24,12 @@ use governor::nanos::Nanos;
 /// use connect_plugin::interceptors::rate_limit::{ManualClock, RateLimit, RateLimitConfig};
 /// # use connect_plugin::rpc::{Idempotency, MethodDescriptor, ServerCall, ServerInput};
 /// # use connect_plugin::{Codec, Protocol, StreamType};
-/// # let call = ServerCall {
-/// #     method: MethodDescriptor::new("/t.v1.T/M", StreamType::Unary, Idempotency::Unknown),
-/// #     headers: http::HeaderMap::new(),
-/// #     extensions: http::Extensions::new(),
-/// #     connection: None,
-/// #     identity: None,
-/// #     deadline: None,
-/// #     protocol: Protocol::Connect,
-/// #     codec: Codec::Proto,
-/// #     input: ServerInput::Unary(bytes::Bytes::new()),
-/// # };
+/// # let call = ServerCall::new(
+/// #     MethodDescriptor::new("/t.v1.T/M", StreamType::Unary, Idempotency::Unknown),
+/// #     Protocol::Connect,
+/// #     Codec::Proto,
+/// #     ServerInput::Unary(bytes::Bytes::new()),
+/// # );
 ///
 /// // Ten calls a second with a burst of one: one call per 100 ms.
 /// let clock = ManualClock::new();

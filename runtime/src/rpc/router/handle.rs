@@ -39,8 +39,16 @@ fn plain_response(status: StatusCode, headers: HeaderMap, body: Bytes) -> http::
 }
 
 fn error_response(framing: &Framing, error: &Status) -> http::Response<Body> {
-    let (status, headers, body) = framing.error_response(error);
-    plain_response(status, headers, body)
+    let (status, headers, end) = framing.error_response(error);
+    match end {
+        End::Frame(body) => plain_response(status, headers, body),
+        End::Trailers(trailers) => {
+            let mut resp = http::Response::new(Body::full_with_trailers(Bytes::new(), trailers));
+            *resp.status_mut() = status;
+            *resp.headers_mut() = headers;
+            resp
+        }
+    }
 }
 
 impl Inner {
@@ -80,6 +88,8 @@ impl Inner {
         let http1 = parts.version < http::Version::HTTP_2;
         let headers = parts.headers;
         let extensions = parts.extensions;
+        let uri = parts.uri;
+        let http_method = parts.method;
         let get_message = negotiated.get_message;
         let run = async move {
             let input = if method.stream_type.client_streams() {
@@ -101,6 +111,8 @@ impl Inner {
                 connection: conn,
                 identity: None,
                 deadline,
+                uri,
+                http_method,
                 protocol: framing.protocol,
                 codec: framing.codec,
                 input,
