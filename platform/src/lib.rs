@@ -1,0 +1,11 @@
+//! The connect-plugin host platform: plugins provide services to each other through a
+//! host that admits them, keeps a registry of who provides what, and routes calls between
+//! them (`../shared/DESIGN.md` §5, "The platform").
+//!
+//! Pure logic (version matching, provider selection) lives in I/O-free modules, tested
+//! without processes; the services and the router build on them.
+
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod select;
+pub mod version;
