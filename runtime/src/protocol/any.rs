@@ -23,8 +23,9 @@ use super::status::TYPE_URL_PREFIX;
 /// type is an error (`internal` from the JSON codec), and so is reading one
 /// (`invalid_argument`).
 ///
-/// Generated message types use it for `Any` fields when protoc-gen-prost and
-/// protoc-gen-prost-serde are given `extern_path=.google.protobuf.Any=::connect_plugin::Any`.
+/// Generated message types use it for `Any` fields when protoc-gen-prost is given
+/// `extern_path=.google.protobuf.Any=::connect_plugin::Any` (pbjson's generated serde code
+/// then calls this type's).
 ///
 /// ```
 /// use connect_plugin::Any;
