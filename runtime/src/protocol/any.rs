@@ -7,7 +7,7 @@ use std::cell::Cell;
 use bytes::Bytes;
 use serde::de::Error as _;
 use serde::ser::{Error as _, SerializeMap};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::json_types::{lookup, type_name};
 use super::status::TYPE_URL_PREFIX;
@@ -168,6 +168,9 @@ enum JsonError {
     TooDeep,
 }
 
+/// `google.protobuf.Empty`, the one type the runtimes write in two ways inside an `Any`.
+const EMPTY: &str = "google.protobuf.Empty";
+
 /// How many `Any`s inside `Any`s a message may hold when written as JSON. Reading is bounded
 /// by serde_json's own nesting limit; writing starts from binary bytes, which have none.
 const MAX_DEPTH: u32 = 64;
@@ -224,15 +227,12 @@ impl Any {
             return Err(JsonError::NoType);
         };
         let t = lookup(&type_url).ok_or_else(|| JsonError::Unregistered(type_url.clone()))?;
-        let packed = if t.wrapped {
-            let value = match object.remove("value") {
-                Some(v) => v,
-                // protobuf-go and protobuf-es accept an `Empty` without one.
-                None if type_name(&type_url) == "google.protobuf.Empty" => {
-                    Value::Object(Map::new())
-                }
-                None => return Err(JsonError::NoValue(type_url)),
-            };
+        // protobuf-go writes an `Empty` as `"value": {}` (other runtimes write nothing).
+        let go_empty = type_name(&type_url) == EMPTY && object.contains_key("value");
+        let packed = if t.wrapped || go_empty {
+            let value = object
+                .remove("value")
+                .ok_or_else(|| JsonError::NoValue(type_url.clone()))?;
             if let Some(extra) = object.keys().next() {
                 return Err(JsonError::Extra(type_url, extra.clone()));
             }
@@ -426,16 +426,13 @@ mod tests {
             s
         );
 
+        // `Empty` as protobuf-es and C++ write it, and also as protobuf-go does.
         let e = empty();
-        let want = json!({"@type": "type.googleapis.com/google.protobuf.Empty", "value": {}});
+        let want = json!({"@type": "type.googleapis.com/google.protobuf.Empty"});
         assert_eq!(to_json(&e).unwrap(), want);
         assert_eq!(from_json::<Any>(want).unwrap(), e);
-        // As protobuf-go and protobuf-es read it.
-        assert_eq!(
-            from_json::<Any>(json!({"@type": "type.googleapis.com/google.protobuf.Empty"}))
-                .unwrap(),
-            e
-        );
+        let go = json!({"@type": "type.googleapis.com/google.protobuf.Empty", "value": {}});
+        assert_eq!(from_json::<Any>(go).unwrap(), e);
     }
 
     #[test]

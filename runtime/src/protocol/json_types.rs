@@ -55,9 +55,8 @@ static REGISTRY: LazyLock<RwLock<HashMap<String, JsonType>>> =
 /// The well-known types (`pbjson_types`, and this crate's [`Any`]).
 fn well_known_types() -> HashMap<String, JsonType> {
     use pbjson_types as w;
-    // The types with their own JSON form, and `Empty` (written as `"value": {}` by
-    // protobuf-go and protobuf-es, which also read it without one).
-    let wrapped: [(&str, JsonType); 17] = [
+    // The types with their own JSON form (as protobuf-es and protobuf C++ list them).
+    let wrapped: [(&str, JsonType); 16] = [
         ("Any", entry::<Any>(true)),
         ("Duration", entry::<w::Duration>(true)),
         ("Timestamp", entry::<w::Timestamp>(true)),
@@ -65,7 +64,6 @@ fn well_known_types() -> HashMap<String, JsonType> {
         ("Struct", entry::<w::Struct>(true)),
         ("Value", entry::<w::Value>(true)),
         ("ListValue", entry::<w::ListValue>(true)),
-        ("Empty", entry::<w::Empty>(true)),
         ("DoubleValue", entry::<w::DoubleValue>(true)),
         ("FloatValue", entry::<w::FloatValue>(true)),
         ("Int64Value", entry::<w::Int64Value>(true)),
@@ -76,8 +74,11 @@ fn well_known_types() -> HashMap<String, JsonType> {
         ("StringValue", entry::<w::StringValue>(true)),
         ("BytesValue", entry::<w::BytesValue>(true)),
     ];
-    // Ordinary messages of `google.protobuf`: fields merged with `"@type"`.
-    let plain: [(&str, JsonType); 9] = [
+    // Ordinary messages of `google.protobuf`: fields merged with `"@type"`. `Empty` too, as
+    // protobuf-es and C++ write it (`{"@type": "…/google.protobuf.Empty"}`); protobuf-go
+    // writes `"value": {}`, read as well (see `Any`'s JSON).
+    let plain: [(&str, JsonType); 10] = [
+        ("Empty", entry::<w::Empty>(false)),
         ("SourceContext", entry::<w::SourceContext>(false)),
         ("Type", entry::<w::Type>(false)),
         ("Field", entry::<w::Field>(false)),
@@ -157,7 +158,7 @@ mod tests {
         for (url, wrapped) in [
             ("type.googleapis.com/google.protobuf.Duration", true),
             ("type.googleapis.com/google.protobuf.Any", true),
-            ("type.googleapis.com/google.protobuf.Empty", true),
+            ("type.googleapis.com/google.protobuf.Empty", false),
             ("type.googleapis.com/google.protobuf.BytesValue", true),
             ("type.googleapis.com/google.protobuf.Api", false),
         ] {

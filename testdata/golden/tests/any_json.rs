@@ -137,7 +137,7 @@ fn request_json() -> serde_json::Value {
         "detail": {"@type": "type.googleapis.com/streaming.v1.AddRequest", "delta": "-5"},
         "details": [
             {"@type": "type.googleapis.com/google.protobuf.Duration", "value": "2s"},
-            {"@type": "type.googleapis.com/google.protobuf.Empty", "value": {}}
+            {"@type": "type.googleapis.com/google.protobuf.Empty"}
         ],
         "byName": {
             "nested": {
