@@ -14,6 +14,8 @@ fn main() {
         .file_descriptor_set_path(&descriptors)
         .enable_type_names()
         .bytes(["."])
+        // `google.protobuf.Any` fields in the proto3 JSON form (none in echo.proto).
+        .extern_path(".google.protobuf.Any", "::connect_plugin::Any")
         .service_generator(Box::new(protoc_gen_connect_plugin::ServiceGenerator::new()))
         .compile_protos(&[&proto], &[&root])
         .expect("compile echo.proto");

@@ -162,20 +162,20 @@ fn phases(req: &CodeGeneratorRequest) {
     let opts = options::Options::parse(req.parameter()).expect("options");
     let start = Instant::now();
     let types = model::TypeMap::new(&req.proto_file, &opts.extern_paths);
-    let mut by_package: std::collections::BTreeMap<String, Vec<model::Service>> =
+    let mut by_package: std::collections::BTreeMap<String, (Vec<model::Service>, Vec<String>)> =
         Default::default();
     for f in &req.proto_file {
-        by_package
-            .entry(f.package().to_owned())
-            .or_default()
-            .extend(model::services(f));
+        let entry = by_package.entry(f.package().to_owned()).or_default();
+        entry.0.extend(model::services(f));
+        entry.1.extend(model::messages(f));
     }
     let model_time = start.elapsed();
     let (mut tokens_time, mut parse_time, mut print_time) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-    for services in by_package.values() {
+    for (package, (services, messages)) in &by_package {
         let t = Instant::now();
-        let tokens = generate::package_code(services, &types, &opts).expect("code");
+        let tokens =
+            generate::package_code(package, services, messages, &types, &opts).expect("code");
         tokens_time += t.elapsed();
         let t = Instant::now();
         let file: syn::File = syn::parse2(tokens).expect("parses");

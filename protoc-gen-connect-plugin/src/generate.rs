@@ -89,7 +89,59 @@ fn service_names(s: &Service) -> (String, String) {
 /// `KV_SERVICE_GET` and `KV_SERVICE_GET_PATH` in proto order, or, when either is already taken
 /// (a method named `Name`, or `Get` beside `GetPath`), the same with `_METHOD` appended
 /// (`_METHOD2`, ... if need be).
+///
+/// Then `register_json_types()`, which registers `messages` (fully-qualified names of the
+/// package's messages) for JSON inside `google.protobuf.Any`; see [`json_registration`].
 pub fn package_code(
+    package: &str,
+    services: &[Service],
+    messages: &[String],
+    types: &TypeMap,
+    opts: &Options,
+) -> Result<TokenStream, String> {
+    let mut out = services_code(services, types, opts)?;
+    out.extend(json_registration(package, messages, types, opts)?);
+    Ok(out)
+}
+
+/// The package's `register_json_types()`: registers every message in `messages`
+/// (`.pkg.Msg`; those of `google.protobuf` are registered by the runtime already) with the
+/// runtime's JSON type registry, once, so the JSON codec can write and read them inside a
+/// `google.protobuf.Any`. The generated clients and routers call it when they are built.
+pub fn json_registration(
+    package: &str,
+    messages: &[String],
+    types: &TypeMap,
+    opts: &Options,
+) -> Result<TokenStream, String> {
+    let rt = path(&opts.runtime)?;
+    let cg = quote!(#rt::codegen);
+    let mut calls = Vec::new();
+    for fq in messages {
+        if fq.starts_with(".google.protobuf.") {
+            continue;
+        }
+        let ty = path(&types.rust_path(fq, package)?)?;
+        let name = fq.trim_start_matches('.');
+        calls.push(quote!(#cg::register_json_type_as::<#ty>(#name);));
+    }
+    Ok(quote! {
+        /// Registers every message of this package with the runtime's JSON type registry,
+        /// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+        /// Building a client or router of the package does it; call it when the package's
+        /// messages travel in an `Any` without one.
+        pub fn register_json_types() {
+            static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+            REGISTERED.call_once(|| {
+                #(#calls)*
+            });
+        }
+    })
+}
+
+/// Generates the items of every service of one package, without the package's
+/// `register_json_types()` (which they call).
+pub fn services_code(
     services: &[Service],
     types: &TypeMap,
     opts: &Options,
@@ -318,6 +370,7 @@ fn service_code(
             impl #client_ident {
                 /// Calls the service through `client`.
                 pub fn new(client: #cg::Client) -> Self {
+                    register_json_types();
                     Self { inner: client }
                 }
 
@@ -343,6 +396,7 @@ fn service_code(
             #[doc = #router_doc]
             #[allow(deprecated)]
             pub fn #router_fn(service: #cg::Arc<dyn #trait_ident>) -> #cg::Router {
+                register_json_types();
                 #cg::Router::new()
                     #(#routes)*
             }
@@ -424,7 +478,11 @@ mod tests {
             }],
             &[],
         );
-        let tokens = package_code(services, &types, &Options::default())?;
+        let messages = [
+            ".pkg.v1.Msg".to_owned(),
+            ".google.protobuf.Empty".to_owned(),
+        ];
+        let tokens = package_code("pkg.v1", services, &messages, &types, &Options::default())?;
         let file: syn::File = syn::parse2(tokens).map_err(|e| e.to_string())?;
         Ok(prettyplease::unparse(&file))
     }
@@ -520,6 +578,24 @@ mod tests {
         }
         let err = code(&[service("KvService", &[]), service("KVService", &[])]).unwrap_err();
         assert!(err.contains("same Rust names"), "{err}");
+    }
+
+    #[test]
+    fn clients_and_routers_register_the_package_for_json() {
+        let code = code(&[service("ThingService", &["Get"])]).unwrap();
+        // Once, for the package's own messages; google.protobuf's are the runtime's.
+        assert!(
+            code.contains("pub fn register_json_types() {\n    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();\n    REGISTERED\n        .call_once(|| {\n            ::connect_plugin::codegen::register_json_type_as::<Msg>(\"pkg.v1.Msg\");\n        });"),
+            "{code}"
+        );
+        assert!(!code.contains("google.protobuf.Empty"));
+        for item in ["pub fn new(", "pub fn thing_service_router("] {
+            let at = code.find(item).unwrap_or_else(|| panic!("{item} missing"));
+            let body = &code[at..];
+            let open = body.find("{\n").expect("a body");
+            let first = body[open..].lines().nth(1).unwrap_or_default().trim();
+            assert_eq!(first, "register_json_types();", "{item}");
+        }
     }
 
     #[test]

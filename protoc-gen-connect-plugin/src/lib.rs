@@ -13,7 +13,13 @@
 //! - `kv_service_router(Arc<dyn KvService>) -> Router`, the server adapter;
 //! - `KvServicePlugin`, the runtime `Plugin` descriptor (name `kv`, path
 //!   `/kv.v1.KVService/`, version from the package's `v1`), so dispensing returns an
-//!   `Arc<dyn KvService>` without a downcast.
+//!   `Arc<dyn KvService>` without a downcast;
+//! - once per package, `register_json_types()`: registers every message of the package's
+//!   files with the runtime's JSON type registry, so the JSON codec writes and reads them
+//!   inside a `google.protobuf.Any` in the proto3 form (`{"@type": …, fields}`). The client's
+//!   `new` and the router call it; call it yourself when the messages travel in an `Any`
+//!   without either. (Packages without a service get no file, so register their messages
+//!   with `connect_plugin::register_json_type::<M>()`.)
 //!
 //! ## The method signature
 //!
@@ -40,7 +46,7 @@
 //!
 //! `runtime=PATH` (default `::connect_plugin`; `crate` inside the runtime itself),
 //! `extern_path=.proto.prefix=::rust::path` (repeatable; `.google.protobuf` maps to
-//! `::pbjson_types` unless given), `no_client`, `no_server`, `no_include`,
+//! `::pbjson_types` and `.google.protobuf.Any` to the runtime's `Any` unless given), `no_client`, `no_server`, `no_include`,
 //! `flat_output_dir` (as protoc-gen-prost's; give both the same). Unknown options are
 //! errors.
 
@@ -60,11 +66,15 @@ pub use options::Options;
 #[cfg(feature = "prost-build")]
 pub use prost_build_support::ServiceGenerator;
 
-type Package = (String, (Vec<String>, Vec<model::Service>));
+/// What a package's file is made of: its source files, services and messages.
+type Contents = (Vec<String>, Vec<model::Service>, Vec<String>);
+
+/// A package to render: its name and contents.
+type Package = (String, Contents);
 
 fn render(package: &Package, types: &model::TypeMap, opts: &Options) -> Result<String, String> {
-    let (_, (sources, services)) = package;
-    let tokens = generate::package_code(services, types, opts)?;
+    let (name, (sources, services, messages)) = package;
+    let tokens = generate::package_code(name, services, messages, types, opts)?;
     let parsed: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("internal error: generated code does not parse: {e}"))?;
     let mut content = format!(
@@ -172,21 +182,33 @@ pub fn generate(request: &CodeGeneratorRequest) -> CodeGeneratorResponse {
 fn run(request: &CodeGeneratorRequest) -> Result<Vec<File>, String> {
     let opts = Options::parse(request.parameter())?;
     let types = model::TypeMap::new(&request.proto_file, &opts.extern_paths);
-    // Package → (source files, services), in a stable order.
-    let mut packages: BTreeMap<String, (Vec<String>, Vec<model::Service>)> = BTreeMap::new();
-    for name in &request.file_to_generate {
-        let file = request
-            .proto_file
-            .iter()
-            .find(|f| f.name() == name)
-            .ok_or_else(|| format!("file {name} to generate is missing from the request"))?;
+    let files = request
+        .file_to_generate
+        .iter()
+        .map(|name| {
+            request
+                .proto_file
+                .iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| format!("file {name} to generate is missing from the request"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Package → (source files, services, messages), in a stable order: the packages with
+    // a service, and every message of their files to generate (with or without services).
+    let mut packages: BTreeMap<String, Contents> = BTreeMap::new();
+    for file in &files {
         let services = model::services(file);
         if services.is_empty() {
             continue;
         }
         let entry = packages.entry(file.package().to_owned()).or_default();
-        entry.0.push(name.clone());
+        entry.0.push(file.name().to_owned());
         entry.1.extend(services);
+    }
+    for file in &files {
+        if let Some(entry) = packages.get_mut(file.package()) {
+            entry.2.extend(model::messages(file));
+        }
     }
     // Packages are independent: format them on a few threads (syn and prettyplease dominate
     // the time), keeping the request's order so the output stays deterministic.

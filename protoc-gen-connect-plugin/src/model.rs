@@ -94,6 +94,31 @@ pub fn services(file: &FileDescriptorProto) -> Vec<Service> {
         .collect()
 }
 
+/// The fully-qualified names (`.pkg.Outer.Inner`) of every message of one file that prost
+/// generates a type for: nested ones included, map entries left out.
+pub fn messages(file: &FileDescriptorProto) -> Vec<String> {
+    fn walk(prefix: &str, m: &DescriptorProto, out: &mut Vec<String>) {
+        if m.options.as_ref().is_some_and(|o| o.map_entry()) {
+            return;
+        }
+        let fq = format!("{prefix}.{}", m.name());
+        for n in &m.nested_type {
+            walk(&fq, n, out);
+        }
+        out.push(fq);
+    }
+    let prefix = if file.package().is_empty() {
+        String::new()
+    } else {
+        format!(".{}", file.package())
+    };
+    let mut out = Vec::new();
+    for m in &file.message_type {
+        walk(&prefix, m, &mut out);
+    }
+    out
+}
+
 fn comments_by_path(file: &FileDescriptorProto) -> HashMap<Vec<i32>, String> {
     let mut map = HashMap::new();
     if let Some(info) = &file.source_code_info {
@@ -322,6 +347,24 @@ mod tests {
             "::acme::v1::widget::Part"
         );
         assert!(m.rust_path(".nope.X", "kv.v1").is_err());
+    }
+
+    #[test]
+    fn lists_messages_without_map_entries() {
+        let mut f = file(
+            "kv.v1",
+            &[("Outer", &["Inner", "LabelsEntry"]), ("Key", &[])],
+        );
+        f.message_type[0].nested_type[1].options = Some(prost_types::MessageOptions {
+            map_entry: Some(true),
+            ..Default::default()
+        });
+        assert_eq!(
+            messages(&f),
+            [".kv.v1.Outer.Inner", ".kv.v1.Outer", ".kv.v1.Key"]
+        );
+        f.package = None;
+        assert_eq!(messages(&f), [".Outer.Inner", ".Outer", ".Key"]);
     }
 
     #[test]

@@ -35,6 +35,12 @@ impl Default for Options {
 /// unless an `extern_path` says otherwise.
 pub const DEFAULT_WKT_PATH: (&str, &str) = (".google.protobuf", "::pbjson_types");
 
+/// `google.protobuf.Any` maps to the runtime's `Any` (its `codegen` re-export), which has the
+/// proto3 JSON form, unless an `extern_path` for `.google.protobuf.Any` says otherwise. Give
+/// protoc-gen-prost `extern_path=.google.protobuf.Any=::connect_plugin::Any` too, so message
+/// fields use the same type.
+pub const ANY_PROTO_NAME: &str = ".google.protobuf.Any";
+
 /// What the options accept, for error messages.
 pub const USAGE: &str = "options: runtime=PATH, extern_path=.proto.prefix=::rust::path, no_client, no_server, no_include, flat_output_dir";
 
@@ -84,6 +90,10 @@ impl Options {
             o.extern_paths
                 .push((DEFAULT_WKT_PATH.0.to_owned(), DEFAULT_WKT_PATH.1.to_owned()));
         }
+        if !o.extern_paths.iter().any(|(p, _)| p == ANY_PROTO_NAME) {
+            let any = format!("{}::codegen::Any", o.runtime);
+            o.extern_paths.push((ANY_PROTO_NAME.to_owned(), any));
+        }
         Ok(o)
     }
 }
@@ -105,16 +115,25 @@ mod tests {
             (".acme.v1".into(), "::acme_types::v1".into())
         );
         assert_eq!(
-            o.extern_paths[1],
-            (".google.protobuf".into(), "::pbjson_types".into())
+            o.extern_paths[1..],
+            [
+                (".google.protobuf".into(), "::pbjson_types".into()),
+                (".google.protobuf.Any".into(), "crate::codegen::Any".into())
+            ]
         );
         let d = Options::parse("").unwrap();
         assert_eq!(d.runtime, "::connect_plugin");
         assert!(d.client && d.server && d.include);
-        let o = Options::parse("extern_path=.google.protobuf=::prost_types").unwrap();
+        let o = Options::parse(
+            "extern_path=.google.protobuf=::prost_types,extern_path=.google.protobuf.Any=::my::Any",
+        )
+        .unwrap();
         assert_eq!(
             o.extern_paths,
-            vec![(".google.protobuf".into(), "::prost_types".into())]
+            vec![
+                (".google.protobuf".into(), "::prost_types".into()),
+                (".google.protobuf.Any".into(), "::my::Any".into())
+            ]
         );
     }
 

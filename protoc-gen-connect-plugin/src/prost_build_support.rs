@@ -13,11 +13,16 @@
 //! ```
 //!
 //! The messages also need serde implementations for JSON (pbjson-build), as with
-//! `buf generate`.
+//! `buf generate`, and `google.protobuf.Any` fields want the runtime's `Any` (the proto3
+//! JSON form): `config.extern_path(".google.protobuf.Any", "::connect_plugin::Any")`.
+//!
+//! Each package's `register_json_types()` registers the request and response types of its
+//! methods (prost-build shows a service generator nothing else); register other messages
+//! that travel inside an `Any` with `connect_plugin::register_json_type::<M>()`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::generate::package_code;
+use crate::generate::{json_registration, services_code};
 use crate::model::{Method, Service, TypeMap};
 use crate::options::Options;
 
@@ -25,6 +30,9 @@ use crate::options::Options;
 #[derive(Debug, Clone)]
 pub struct ServiceGenerator {
     options: Options,
+    /// Per package, the message types its methods use (`.pkg.Msg` → Rust path), for
+    /// `register_json_types()` at the end of the package.
+    json_types: HashMap<String, BTreeMap<String, String>>,
 }
 
 impl Default for ServiceGenerator {
@@ -38,6 +46,7 @@ impl ServiceGenerator {
     pub fn new() -> Self {
         ServiceGenerator {
             options: Options::default(),
+            json_types: HashMap::new(),
         }
     }
 
@@ -47,6 +56,7 @@ impl ServiceGenerator {
     pub fn with_options(parameter: &str) -> Result<Self, String> {
         Ok(ServiceGenerator {
             options: Options::parse(parameter)?,
+            json_types: HashMap::new(),
         })
     }
 }
@@ -83,18 +93,36 @@ impl prost_build::ServiceGenerator for ServiceGenerator {
             deprecated: service.options.deprecated(),
             methods,
         };
+        self.json_types
+            .entry(service.package.clone())
+            .or_default()
+            .extend(known.clone());
         let types = TypeMap::from_known(known);
-        let code = package_code(&[model], &types, &self.options)
-            .and_then(|tokens| syn::parse2::<syn::File>(tokens).map_err(|e| e.to_string()))
-            .map(|file| prettyplease::unparse(&file));
-        match code {
-            Ok(code) => buf.push_str(&code),
-            // A build script cannot return an error from here: fail the build where the code
-            // would have been, with the reason.
-            Err(e) => buf.push_str(&format!(
-                "compile_error!({:?});\n",
-                format!("protoc-gen-connect-plugin: {e}")
-            )),
-        }
+        push_code(buf, services_code(&[model], &types, &self.options));
+    }
+
+    fn finalize_package(&mut self, package: &str, buf: &mut String) {
+        let known = self.json_types.remove(package).unwrap_or_default();
+        let messages: Vec<String> = known.keys().cloned().collect();
+        let types = TypeMap::from_known(known.into_iter().collect());
+        push_code(
+            buf,
+            json_registration(package, &messages, &types, &self.options),
+        );
+    }
+}
+
+/// Appends formatted code, or, as a build script cannot return an error from a service
+/// generator, a `compile_error!` with the reason where the code would have been.
+fn push_code(buf: &mut String, tokens: Result<proc_macro2::TokenStream, String>) {
+    let code = tokens
+        .and_then(|tokens| syn::parse2::<syn::File>(tokens).map_err(|e| e.to_string()))
+        .map(|file| prettyplease::unparse(&file));
+    match code {
+        Ok(code) => buf.push_str(&code),
+        Err(e) => buf.push_str(&format!(
+            "compile_error!({:?});\n",
+            format!("protoc-gen-connect-plugin: {e}")
+        )),
     }
 }

@@ -174,6 +174,7 @@ fn generate(s: &Scenario, plugins: &ProstPlugins, out: &Path) {
         "compile_well_known_types",
         "bytes=.",
         "extern_path=.google.protobuf=::pbjson_types",
+        "extern_path=.google.protobuf.Any=::connect_plugin::Any",
         flat,
     ]
     .map(String::from)

@@ -4,7 +4,8 @@
 //! Not meant for hand-written code.
 
 pub use crate::plugin::{Plugin, PluginInfo};
-pub use crate::protocol::{Code, Status, StreamType};
+pub use crate::protocol::json_types::register_json_type_as;
+pub use crate::protocol::{Any, Code, Status, StreamType};
 pub use crate::rpc::{
     Client, Idempotency, MethodDescriptor, Request, Response, Router, Streaming, bidi_streaming,
     client_streaming, server_streaming, unary,

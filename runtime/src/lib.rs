@@ -47,7 +47,10 @@ pub mod pb;
 pub mod plugin;
 pub mod protocol;
 
-pub use protocol::{Code, Codec, Encoding, ErrorDetail, Protocol, Status, StreamType};
+pub use protocol::{
+    Any, AnyError, Code, Codec, Encoding, ErrorDetail, Protocol, Status, StreamType,
+    register_json_type,
+};
 pub mod rpc;
 pub mod transport;
 

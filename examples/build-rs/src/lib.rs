@@ -121,4 +121,20 @@ mod tests {
             .await;
         assert_eq!(back, ["hi"]);
     }
+
+    /// The package's `register_json_types()` (here from `finalize_package`) registers the
+    /// methods' messages, so they travel inside an `Any` in the proto3 JSON form.
+    #[test]
+    fn the_package_registers_its_messages_for_json_in_any() {
+        pb::register_json_types();
+        let any = connect_plugin::Any::from_msg(&EchoResponse {
+            message: "hi".into(),
+            ..Default::default()
+        });
+        let json = connect_plugin::Codec::Json.encode_to_bytes(&any).unwrap();
+        assert_eq!(
+            json,
+            r#"{"@type":"type.googleapis.com/echo.v1.EchoResponse","message":"hi"}"#
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! Message codecs: binary protobuf (`proto`) and the proto3 JSON mapping (`json`, through
-//! the serde implementations that pbjson generates for prost types).
+//! the serde implementations that pbjson generates for prost types). A
+//! `google.protobuf.Any` takes the proto3 JSON form through [`Any`](super::Any), which
+//! needs the packed type registered ([`register_json_type`](super::register_json_type)).
 
 use bytes::{BufMut, Bytes, BytesMut};
 

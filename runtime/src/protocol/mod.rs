@@ -1,10 +1,12 @@
 //! Pure wire logic, no I/O: codes and errors, envelopes, codecs, compression, timeouts, and
 //! the framing of Connect, gRPC and gRPC-Web. Everything here can be fuzzed.
 
+pub(crate) mod any;
 pub(crate) mod code;
 pub(crate) mod codec;
 pub(crate) mod compression;
 pub(crate) mod framing;
+pub(crate) mod json_types;
 pub(crate) mod status;
 pub(crate) mod timeout;
 
@@ -36,9 +38,11 @@ pub mod fuzzing {
     pub use super::grpc_web::{decode_trailers, encode_trailers};
 }
 
+pub use any::{Any, AnyError};
 pub use code::Code;
 pub use codec::{Codec, Message};
 pub use compression::Encoding;
 pub(crate) use framing::Framing;
 pub use framing::{Protocol, StreamType};
+pub use json_types::register_json_type;
 pub use status::{ErrorDetail, Status};

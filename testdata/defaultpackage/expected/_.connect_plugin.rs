@@ -59,6 +59,7 @@ pub struct RootServiceClient {
 impl RootServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -106,6 +107,7 @@ impl RootService for RootServiceClient {
 pub fn root_service_router(
     service: ::connect_plugin::codegen::Arc<dyn RootService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             ROOT_SERVICE_PING,
@@ -161,4 +163,16 @@ impl ::connect_plugin::codegen::Plugin for RootServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         root_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<Ping>("Ping");
+            ::connect_plugin::codegen::register_json_type_as::<Pong>("Pong");
+        });
 }

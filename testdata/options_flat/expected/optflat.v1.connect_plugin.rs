@@ -39,6 +39,7 @@ pub struct FlatServiceClient {
 impl FlatServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -70,6 +71,7 @@ impl FlatService for FlatServiceClient {
 pub fn flat_service_router(
     service: ::connect_plugin::codegen::Arc<dyn FlatService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             FLAT_SERVICE_GET,
@@ -111,4 +113,15 @@ impl ::connect_plugin::codegen::Plugin for FlatServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         flat_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<Msg>("optflat.v1.Msg");
+        });
 }

@@ -37,6 +37,7 @@ pub struct SubServiceClient {
 impl SubServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -68,6 +69,7 @@ impl SubService for SubServiceClient {
 pub fn sub_service_router(
     service: ::connect_plugin::codegen::Arc<dyn SubService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             SUB_SERVICE_GET,
@@ -109,4 +111,17 @@ impl ::connect_plugin::codegen::Plugin for SubServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         sub_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                SubMsg,
+            >("optflat.v1.sub.SubMsg");
+        });
 }

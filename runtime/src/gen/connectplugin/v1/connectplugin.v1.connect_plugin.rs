@@ -40,6 +40,7 @@ pub struct CapabilityBrokerClient {
 impl CapabilityBrokerClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -73,6 +74,7 @@ impl CapabilityBroker for CapabilityBrokerClient {
 pub fn capability_broker_router(
     service: crate::codegen::Arc<dyn CapabilityBroker>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             CAPABILITY_BROKER_REQUEST_CAPABILITY,
@@ -179,6 +181,7 @@ pub struct PluginControlClient {
 impl PluginControlClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -226,6 +229,7 @@ impl PluginControl for PluginControlClient {
 pub fn plugin_control_router(
     service: crate::codegen::Arc<dyn PluginControl>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             PLUGIN_CONTROL_GET_HEALTH,
@@ -322,6 +326,7 @@ pub struct HandshakeServiceClient {
 impl HandshakeServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -353,6 +358,7 @@ impl HandshakeService for HandshakeServiceClient {
 pub fn handshake_service_router(
     service: crate::codegen::Arc<dyn HandshakeService>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             HANDSHAKE_SERVICE_HANDSHAKE,
@@ -456,6 +462,7 @@ pub struct PluginIdentityServiceClient {
 impl PluginIdentityServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -507,6 +514,7 @@ impl PluginIdentityService for PluginIdentityServiceClient {
 pub fn plugin_identity_service_router(
     service: crate::codegen::Arc<dyn PluginIdentityService>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             PLUGIN_IDENTITY_SERVICE_GET_PLUGIN_INFO,
@@ -605,6 +613,7 @@ pub struct PluginLifecycleClient {
 impl PluginLifecycleClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -638,6 +647,7 @@ impl PluginLifecycle for PluginLifecycleClient {
 pub fn plugin_lifecycle_router(
     service: crate::codegen::Arc<dyn PluginLifecycle>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             PLUGIN_LIFECYCLE_REPORT_HEALTH,
@@ -788,6 +798,7 @@ pub struct ServiceRegistryClient {
 impl ServiceRegistryClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -875,6 +886,7 @@ impl ServiceRegistry for ServiceRegistryClient {
 pub fn service_registry_router(
     service: crate::codegen::Arc<dyn ServiceRegistry>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             SERVICE_REGISTRY_REGISTER_SERVICE,
@@ -960,4 +972,92 @@ impl crate::codegen::Plugin for ServiceRegistryPlugin {
     ) -> crate::codegen::Router {
         service_registry_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            crate::codegen::register_json_type_as::<
+                RequestCapabilityRequest,
+            >("connectplugin.v1.RequestCapabilityRequest");
+            crate::codegen::register_json_type_as::<
+                RequestCapabilityResponse,
+            >("connectplugin.v1.RequestCapabilityResponse");
+            crate::codegen::register_json_type_as::<
+                ServiceDeclaration,
+            >("connectplugin.v1.ServiceDeclaration");
+            crate::codegen::register_json_type_as::<
+                ServiceDependency,
+            >("connectplugin.v1.ServiceDependency");
+            crate::codegen::register_json_type_as::<
+                PluginDescriptor,
+            >("connectplugin.v1.PluginDescriptor");
+            crate::codegen::register_json_type_as::<
+                GetHealthRequest,
+            >("connectplugin.v1.GetHealthRequest");
+            crate::codegen::register_json_type_as::<
+                GetHealthResponse,
+            >("connectplugin.v1.GetHealthResponse");
+            crate::codegen::register_json_type_as::<
+                ShutdownRequest,
+            >("connectplugin.v1.ShutdownRequest");
+            crate::codegen::register_json_type_as::<
+                ShutdownResponse,
+            >("connectplugin.v1.ShutdownResponse");
+            crate::codegen::register_json_type_as::<
+                HandshakeRequest,
+            >("connectplugin.v1.HandshakeRequest");
+            crate::codegen::register_json_type_as::<
+                HandshakeResponse,
+            >("connectplugin.v1.HandshakeResponse");
+            crate::codegen::register_json_type_as::<
+                GetPluginInfoRequest,
+            >("connectplugin.v1.GetPluginInfoRequest");
+            crate::codegen::register_json_type_as::<
+                GetPluginInfoResponse,
+            >("connectplugin.v1.GetPluginInfoResponse");
+            crate::codegen::register_json_type_as::<
+                SetRuntimeIdentityRequest,
+            >("connectplugin.v1.SetRuntimeIdentityRequest");
+            crate::codegen::register_json_type_as::<
+                SetRuntimeIdentityResponse,
+            >("connectplugin.v1.SetRuntimeIdentityResponse");
+            crate::codegen::register_json_type_as::<
+                ReportHealthRequest,
+            >("connectplugin.v1.ReportHealthRequest");
+            crate::codegen::register_json_type_as::<
+                ReportHealthResponse,
+            >("connectplugin.v1.ReportHealthResponse");
+            crate::codegen::register_json_type_as::<
+                ServiceEndpoint,
+            >("connectplugin.v1.ServiceEndpoint");
+            crate::codegen::register_json_type_as::<
+                RegisterServiceRequest,
+            >("connectplugin.v1.RegisterServiceRequest");
+            crate::codegen::register_json_type_as::<
+                RegisterServiceResponse,
+            >("connectplugin.v1.RegisterServiceResponse");
+            crate::codegen::register_json_type_as::<
+                UnregisterServiceRequest,
+            >("connectplugin.v1.UnregisterServiceRequest");
+            crate::codegen::register_json_type_as::<
+                UnregisterServiceResponse,
+            >("connectplugin.v1.UnregisterServiceResponse");
+            crate::codegen::register_json_type_as::<
+                DiscoverServiceRequest,
+            >("connectplugin.v1.DiscoverServiceRequest");
+            crate::codegen::register_json_type_as::<
+                DiscoverServiceResponse,
+            >("connectplugin.v1.DiscoverServiceResponse");
+            crate::codegen::register_json_type_as::<
+                WatchServiceRequest,
+            >("connectplugin.v1.WatchServiceRequest");
+            crate::codegen::register_json_type_as::<
+                WatchServiceEvent,
+            >("connectplugin.v1.WatchServiceEvent");
+        });
 }

@@ -213,6 +213,7 @@ pub struct ThingServiceClient {
 impl ThingServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -376,6 +377,7 @@ impl ThingService for ThingServiceClient {
 pub fn thing_service_router(
     service: ::connect_plugin::codegen::Arc<dyn ThingService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             THING_SERVICE_NAME_METHOD,
@@ -552,6 +554,7 @@ pub struct ThingClient {
 impl ThingClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -583,6 +586,7 @@ impl Thing for ThingClient {
 pub fn thing_router(
     service: ::connect_plugin::codegen::Arc<dyn Thing>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             THING_SERVICE_NAME_METHOD2,
@@ -624,4 +628,15 @@ impl ::connect_plugin::codegen::Plugin for ThingPlugin {
     ) -> ::connect_plugin::codegen::Router {
         thing_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<Msg>("collisions.v1.Msg");
+        });
 }

@@ -194,6 +194,7 @@ pub struct NoteServiceClient {
 impl NoteServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -307,6 +308,7 @@ impl NoteService for NoteServiceClient {
 pub fn note_service_router(
     service: ::connect_plugin::codegen::Arc<dyn NoteService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             NOTE_SERVICE_WRITE,
@@ -408,4 +410,15 @@ impl ::connect_plugin::codegen::Plugin for NoteServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         note_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<Note>("comments.v1.Note");
+        });
 }

@@ -60,6 +60,7 @@ pub struct PkgServiceClient {
 impl PkgServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -107,6 +108,7 @@ impl PkgService for PkgServiceClient {
 pub fn pkg_service_router(
     service: ::connect_plugin::codegen::Arc<dyn PkgService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             PKG_SERVICE_ECHO,
@@ -160,4 +162,17 @@ impl ::connect_plugin::codegen::Plugin for PkgServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         pkg_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                Detail,
+            >("defaultpackage.v1.Detail");
+        });
 }

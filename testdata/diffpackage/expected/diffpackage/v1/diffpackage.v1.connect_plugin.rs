@@ -104,6 +104,7 @@ pub struct ApiServiceClient {
 impl ApiServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -185,6 +186,7 @@ impl ApiService for ApiServiceClient {
 pub fn api_service_router(
     service: ::connect_plugin::codegen::Arc<dyn ApiService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             API_SERVICE_GET_RECORD,
@@ -266,4 +268,20 @@ impl ::connect_plugin::codegen::Plugin for ApiServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         api_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                envelope::Part,
+            >("diffpackage.v1.Envelope.Part");
+            ::connect_plugin::codegen::register_json_type_as::<
+                Envelope,
+            >("diffpackage.v1.Envelope");
+        });
 }

@@ -279,6 +279,7 @@ pub struct ServiceClient {
 impl ServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -494,6 +495,7 @@ impl Service for ServiceClient {
 pub fn service_router(
     service: ::connect_plugin::codegen::Arc<dyn Service>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             SERVICE_TYPE,
@@ -708,6 +710,7 @@ pub struct SelfClient {
 impl SelfClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -739,6 +742,7 @@ impl Self_ for SelfClient {
 pub fn self_router(
     service: ::connect_plugin::codegen::Arc<dyn Self_>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             SELF_GET,
@@ -817,6 +821,7 @@ pub struct TypeClient {
 impl TypeClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -848,6 +853,7 @@ impl Type for TypeClient {
 pub fn type_router(
     service: ::connect_plugin::codegen::Arc<dyn Type>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             TYPE_TYPE,
@@ -926,6 +932,7 @@ pub struct RequestClient {
 impl RequestClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -957,6 +964,7 @@ impl Request for RequestClient {
 pub fn request_router(
     service: ::connect_plugin::codegen::Arc<dyn Request>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             REQUEST_REQUEST,
@@ -1035,6 +1043,7 @@ pub struct CtxClient {
 impl CtxClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -1066,6 +1075,7 @@ impl Ctx for CtxClient {
 pub fn ctx_router(
     service: ::connect_plugin::codegen::Arc<dyn Ctx>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             CTX_CTX,
@@ -1107,4 +1117,25 @@ impl ::connect_plugin::codegen::Plugin for CtxPlugin {
     ) -> ::connect_plugin::codegen::Router {
         ctx_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                Result,
+            >("keywords.v1.Result");
+            ::connect_plugin::codegen::register_json_type_as::<
+                Option,
+            >("keywords.v1.Option");
+            ::connect_plugin::codegen::register_json_type_as::<Box>("keywords.v1.Box");
+            ::connect_plugin::codegen::register_json_type_as::<
+                String,
+            >("keywords.v1.String");
+            ::connect_plugin::codegen::register_json_type_as::<Vec>("keywords.v1.Vec");
+        });
 }

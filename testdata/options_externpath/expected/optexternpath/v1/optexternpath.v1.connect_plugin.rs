@@ -88,6 +88,7 @@ pub struct ExternServiceClient {
 impl ExternServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -157,6 +158,7 @@ impl ExternService for ExternServiceClient {
 pub fn extern_service_router(
     service: ::connect_plugin::codegen::Arc<dyn ExternService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             EXTERN_SERVICE_GET,
@@ -226,4 +228,17 @@ impl ::connect_plugin::codegen::Plugin for ExternServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         extern_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                Wrapper,
+            >("optexternpath.v1.Wrapper");
+        });
 }

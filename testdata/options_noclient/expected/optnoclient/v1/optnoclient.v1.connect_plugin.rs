@@ -61,6 +61,7 @@ pub trait NoclientService: ::core::marker::Send + ::core::marker::Sync + 'static
 pub fn noclient_service_router(
     service: ::connect_plugin::codegen::Arc<dyn NoclientService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             NOCLIENT_SERVICE_UNARY,
@@ -88,4 +89,17 @@ pub fn noclient_service_router(
                 })
             },
         )
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                Msg,
+            >("optnoclient.v1.Msg");
+        });
 }

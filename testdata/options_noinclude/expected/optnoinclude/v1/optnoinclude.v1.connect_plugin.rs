@@ -64,6 +64,7 @@ pub struct NoincludeServiceClient {
 impl NoincludeServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -117,6 +118,7 @@ impl NoincludeService for NoincludeServiceClient {
 pub fn noinclude_service_router(
     service: ::connect_plugin::codegen::Arc<dyn NoincludeService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             NOINCLUDE_SERVICE_UNARY,
@@ -172,4 +174,17 @@ impl ::connect_plugin::codegen::Plugin for NoincludeServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         noinclude_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                Msg,
+            >("optnoinclude.v1.Msg");
+        });
 }

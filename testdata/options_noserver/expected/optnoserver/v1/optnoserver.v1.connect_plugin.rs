@@ -64,6 +64,7 @@ pub struct NoserverServiceClient {
 impl NoserverServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -111,4 +112,17 @@ impl NoserverService for NoserverServiceClient {
             self.inner.bidi_streaming(&NOSERVER_SERVICE_STREAM, request),
         )
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                Msg,
+            >("optnoserver.v1.Msg");
+        });
 }

@@ -57,6 +57,7 @@ pub struct RuntimeServiceClient {
 impl RuntimeServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -103,6 +104,7 @@ impl RuntimeService for RuntimeServiceClient {
 pub fn runtime_service_router(
     service: crate::codegen::Arc<dyn RuntimeService>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             RUNTIME_SERVICE_UNARY,
@@ -154,4 +156,15 @@ impl crate::codegen::Plugin for RuntimeServicePlugin {
     ) -> crate::codegen::Router {
         runtime_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            crate::codegen::register_json_type_as::<Msg>("optruntime.v1.Msg");
+        });
 }

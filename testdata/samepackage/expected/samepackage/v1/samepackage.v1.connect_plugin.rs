@@ -60,6 +60,7 @@ pub struct AlphaServiceClient {
 impl AlphaServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -107,6 +108,7 @@ impl AlphaService for AlphaServiceClient {
 pub fn alpha_service_router(
     service: ::connect_plugin::codegen::Arc<dyn AlphaService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             ALPHA_SERVICE_PING,
@@ -220,6 +222,7 @@ pub struct BetaServiceClient {
 impl BetaServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -269,6 +272,7 @@ impl BetaService for BetaServiceClient {
 pub fn beta_service_router(
     service: ::connect_plugin::codegen::Arc<dyn BetaService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             BETA_SERVICE_TAG,
@@ -359,6 +363,7 @@ pub struct GammaServiceClient {
 impl GammaServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -390,6 +395,7 @@ impl GammaService for GammaServiceClient {
 pub fn gamma_service_router(
     service: ::connect_plugin::codegen::Arc<dyn GammaService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             GAMMA_SERVICE_PUT,
@@ -431,4 +437,23 @@ impl ::connect_plugin::codegen::Plugin for GammaServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         gamma_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                LookupRequest,
+            >("samepackage.v1.LookupRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                Nothing,
+            >("samepackage.v1.Nothing");
+            ::connect_plugin::codegen::register_json_type_as::<
+                Item,
+            >("samepackage.v1.Item");
+        });
 }

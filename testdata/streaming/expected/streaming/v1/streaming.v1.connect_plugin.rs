@@ -159,6 +159,7 @@ pub struct CounterServiceClient {
 impl CounterServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -282,6 +283,7 @@ impl CounterService for CounterServiceClient {
 pub fn counter_service_router(
     service: ::connect_plugin::codegen::Arc<dyn CounterService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             COUNTER_SERVICE_ADD,
@@ -427,6 +429,7 @@ pub struct LegacyCounterServiceClient {
 impl LegacyCounterServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -458,6 +461,7 @@ impl LegacyCounterService for LegacyCounterServiceClient {
 pub fn legacy_counter_service_router(
     service: ::connect_plugin::codegen::Arc<dyn LegacyCounterService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             LEGACY_COUNTER_SERVICE_ADD,
@@ -499,4 +503,41 @@ impl ::connect_plugin::codegen::Plugin for LegacyCounterServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         legacy_counter_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                AddRequest,
+            >("streaming.v1.AddRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                AddResponse,
+            >("streaming.v1.AddResponse");
+            ::connect_plugin::codegen::register_json_type_as::<
+                PeekRequest,
+            >("streaming.v1.PeekRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                CountRequest,
+            >("streaming.v1.CountRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                CountResponse,
+            >("streaming.v1.CountResponse");
+            ::connect_plugin::codegen::register_json_type_as::<
+                SumRequest,
+            >("streaming.v1.SumRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                SumResponse,
+            >("streaming.v1.SumResponse");
+            ::connect_plugin::codegen::register_json_type_as::<
+                ChatRequest,
+            >("streaming.v1.ChatRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                ChatResponse,
+            >("streaming.v1.ChatResponse");
+        });
 }

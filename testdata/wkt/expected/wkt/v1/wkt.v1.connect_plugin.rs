@@ -103,7 +103,7 @@ pub trait WktService: ::core::marker::Send + ::core::marker::Sync + 'static {
         'async_trait,
         ::core::result::Result<
             ::connect_plugin::codegen::Response<
-                ::connect_plugin::codegen::Streaming<::pbjson_types::Any>,
+                ::connect_plugin::codegen::Streaming<::connect_plugin::codegen::Any>,
             >,
             ::connect_plugin::codegen::Status,
         >,
@@ -146,6 +146,7 @@ pub struct WktServiceClient {
 impl WktServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -210,7 +211,7 @@ impl WktService for WktServiceClient {
         'async_trait,
         ::core::result::Result<
             ::connect_plugin::codegen::Response<
-                ::connect_plugin::codegen::Streaming<::pbjson_types::Any>,
+                ::connect_plugin::codegen::Streaming<::connect_plugin::codegen::Any>,
             >,
             ::connect_plugin::codegen::Status,
         >,
@@ -259,6 +260,7 @@ impl WktService for WktServiceClient {
 pub fn wkt_service_router(
     service: ::connect_plugin::codegen::Arc<dyn WktService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             WKT_SERVICE_PING,
@@ -364,4 +366,17 @@ impl ::connect_plugin::codegen::Plugin for WktServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         wkt_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                UpdateRequest,
+            >("wkt.v1.UpdateRequest");
+        });
 }

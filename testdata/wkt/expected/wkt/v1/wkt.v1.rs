@@ -12,6 +12,26 @@ pub struct UpdateRequest {
     pub list: ::core::option::Option<::pbjson_types::ListValue>,
     #[prost(message, optional, tag="5")]
     pub flag: ::core::option::Option<::pbjson_types::BoolValue>,
+    /// `Any` fields: the runtime's `Any` (`extern_path=.google.protobuf.Any=::connect_plugin::Any`
+    /// for protoc-gen-prost), with pbjson's code calling its proto3 JSON form.
+    #[prost(message, optional, tag="6")]
+    pub detail: ::core::option::Option<::connect_plugin::Any>,
+    #[prost(message, repeated, tag="7")]
+    pub details: ::prost::alloc::vec::Vec<::connect_plugin::Any>,
+    #[prost(map="string, message", tag="8")]
+    pub by_name: ::std::collections::HashMap<::prost::alloc::string::String, ::connect_plugin::Any>,
+    #[prost(oneof="update_request::Choice", tags="9, 10")]
+    pub choice: ::core::option::Option<update_request::Choice>,
+}
+/// Nested message and enum types in `UpdateRequest`.
+pub mod update_request {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Choice {
+        #[prost(message, tag="9")]
+        Packed(::connect_plugin::Any),
+        #[prost(string, tag="10")]
+        Text(::prost::alloc::string::String),
+    }
 }
 impl ::prost::Name for UpdateRequest {
 const NAME: &'static str = "UpdateRequest";

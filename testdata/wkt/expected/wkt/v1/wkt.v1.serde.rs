@@ -22,6 +22,18 @@ impl serde::Serialize for UpdateRequest {
         if self.flag.is_some() {
             len += 1;
         }
+        if self.detail.is_some() {
+            len += 1;
+        }
+        if !self.details.is_empty() {
+            len += 1;
+        }
+        if !self.by_name.is_empty() {
+            len += 1;
+        }
+        if self.choice.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("wkt.v1.UpdateRequest", len)?;
         if let Some(v) = self.mask.as_ref() {
             struct_ser.serialize_field("mask", v)?;
@@ -38,6 +50,25 @@ impl serde::Serialize for UpdateRequest {
         if let Some(v) = self.flag.as_ref() {
             struct_ser.serialize_field("flag", v)?;
         }
+        if let Some(v) = self.detail.as_ref() {
+            struct_ser.serialize_field("detail", v)?;
+        }
+        if !self.details.is_empty() {
+            struct_ser.serialize_field("details", &self.details)?;
+        }
+        if !self.by_name.is_empty() {
+            struct_ser.serialize_field("byName", &self.by_name)?;
+        }
+        if let Some(v) = self.choice.as_ref() {
+            match v {
+                update_request::Choice::Packed(v) => {
+                    struct_ser.serialize_field("packed", v)?;
+                }
+                update_request::Choice::Text(v) => {
+                    struct_ser.serialize_field("text", v)?;
+                }
+            }
+        }
         struct_ser.end()
     }
 }
@@ -53,6 +84,12 @@ impl<'de> serde::Deserialize<'de> for UpdateRequest {
             "at",
             "list",
             "flag",
+            "detail",
+            "details",
+            "by_name",
+            "byName",
+            "packed",
+            "text",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -62,6 +99,11 @@ impl<'de> serde::Deserialize<'de> for UpdateRequest {
             At,
             List,
             Flag,
+            Detail,
+            Details,
+            ByName,
+            Packed,
+            Text,
             __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
@@ -89,6 +131,11 @@ impl<'de> serde::Deserialize<'de> for UpdateRequest {
                             "at" => Ok(GeneratedField::At),
                             "list" => Ok(GeneratedField::List),
                             "flag" => Ok(GeneratedField::Flag),
+                            "detail" => Ok(GeneratedField::Detail),
+                            "details" => Ok(GeneratedField::Details),
+                            "byName" | "by_name" => Ok(GeneratedField::ByName),
+                            "packed" => Ok(GeneratedField::Packed),
+                            "text" => Ok(GeneratedField::Text),
                             _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
@@ -113,6 +160,10 @@ impl<'de> serde::Deserialize<'de> for UpdateRequest {
                 let mut at__ = None;
                 let mut list__ = None;
                 let mut flag__ = None;
+                let mut detail__ = None;
+                let mut details__ = None;
+                let mut by_name__ = None;
+                let mut choice__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Mask => {
@@ -145,6 +196,39 @@ impl<'de> serde::Deserialize<'de> for UpdateRequest {
                             }
                             flag__ = map_.next_value()?;
                         }
+                        GeneratedField::Detail => {
+                            if detail__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("detail"));
+                            }
+                            detail__ = map_.next_value()?;
+                        }
+                        GeneratedField::Details => {
+                            if details__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("details"));
+                            }
+                            details__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::ByName => {
+                            if by_name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("byName"));
+                            }
+                            by_name__ = Some(
+                                map_.next_value::<std::collections::HashMap<_, _>>()?
+                            );
+                        }
+                        GeneratedField::Packed => {
+                            if choice__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("packed"));
+                            }
+                            choice__ = map_.next_value::<::std::option::Option<_>>()?.map(update_request::Choice::Packed)
+;
+                        }
+                        GeneratedField::Text => {
+                            if choice__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("text"));
+                            }
+                            choice__ = map_.next_value::<::std::option::Option<_>>()?.map(update_request::Choice::Text);
+                        }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -156,6 +240,10 @@ impl<'de> serde::Deserialize<'de> for UpdateRequest {
                     at: at__,
                     list: list__,
                     flag: flag__,
+                    detail: detail__,
+                    details: details__.unwrap_or_default(),
+                    by_name: by_name__.unwrap_or_default(),
+                    choice: choice__,
                 })
             }
         }

@@ -112,6 +112,7 @@ pub struct EchoServiceClient {
 impl EchoServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -205,6 +206,7 @@ impl EchoService for EchoServiceClient {
 pub fn echo_service_router(
     service: ::connect_plugin::codegen::Arc<dyn EchoService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             ECHO_SERVICE_ECHO,
@@ -290,4 +292,23 @@ impl ::connect_plugin::codegen::Plugin for EchoServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         echo_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                EchoRequest,
+            >("echo.v1.EchoRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                Failure,
+            >("echo.v1.Failure");
+            ::connect_plugin::codegen::register_json_type_as::<
+                EchoResponse,
+            >("echo.v1.EchoResponse");
+        });
 }

@@ -135,6 +135,7 @@ pub struct KvServiceClient {
 impl KvServiceClient {
     /// Calls the service through `client`.
     pub fn new(client: ::connect_plugin::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -236,6 +237,7 @@ impl KvService for KvServiceClient {
 pub fn kv_service_router(
     service: ::connect_plugin::codegen::Arc<dyn KvService>,
 ) -> ::connect_plugin::codegen::Router {
+    register_json_types();
     ::connect_plugin::codegen::Router::new()
         .route(
             KV_SERVICE_GET,
@@ -327,4 +329,44 @@ impl ::connect_plugin::codegen::Plugin for KvServicePlugin {
     ) -> ::connect_plugin::codegen::Router {
         kv_service_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            ::connect_plugin::codegen::register_json_type_as::<
+                GetRequest,
+            >("kv.v1.GetRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                GetResponse,
+            >("kv.v1.GetResponse");
+            ::connect_plugin::codegen::register_json_type_as::<
+                PutRequest,
+            >("kv.v1.PutRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                PutResponse,
+            >("kv.v1.PutResponse");
+            ::connect_plugin::codegen::register_json_type_as::<
+                DeleteRequest,
+            >("kv.v1.DeleteRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                DeleteResponse,
+            >("kv.v1.DeleteResponse");
+            ::connect_plugin::codegen::register_json_type_as::<
+                WatchRequest,
+            >("kv.v1.WatchRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                WatchEvent,
+            >("kv.v1.WatchEvent");
+            ::connect_plugin::codegen::register_json_type_as::<
+                BatchRequest,
+            >("kv.v1.BatchRequest");
+            ::connect_plugin::codegen::register_json_type_as::<
+                BatchResponse,
+            >("kv.v1.BatchResponse");
+        });
 }

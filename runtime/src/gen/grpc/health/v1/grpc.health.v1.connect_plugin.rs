@@ -60,6 +60,7 @@ pub struct HealthClient {
 impl HealthClient {
     /// Calls the service through `client`.
     pub fn new(client: crate::codegen::Client) -> Self {
+        register_json_types();
         Self { inner: client }
     }
     /// The runtime client underneath.
@@ -107,6 +108,7 @@ impl Health for HealthClient {
 pub fn health_router(
     service: crate::codegen::Arc<dyn Health>,
 ) -> crate::codegen::Router {
+    register_json_types();
     crate::codegen::Router::new()
         .route(
             HEALTH_CHECK,
@@ -156,4 +158,20 @@ impl crate::codegen::Plugin for HealthPlugin {
     fn router(service: crate::codegen::Arc<dyn Health>) -> crate::codegen::Router {
         health_router(service)
     }
+}
+/// Registers every message of this package with the runtime's JSON type registry,
+/// once, so the JSON codec can write and read them inside a `google.protobuf.Any`.
+/// Building a client or router of the package does it; call it when the package's
+/// messages travel in an `Any` without one.
+pub fn register_json_types() {
+    static REGISTERED: ::std::sync::Once = ::std::sync::Once::new();
+    REGISTERED
+        .call_once(|| {
+            crate::codegen::register_json_type_as::<
+                HealthCheckRequest,
+            >("grpc.health.v1.HealthCheckRequest");
+            crate::codegen::register_json_type_as::<
+                HealthCheckResponse,
+            >("grpc.health.v1.HealthCheckResponse");
+        });
 }
