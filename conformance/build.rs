@@ -33,6 +33,8 @@ fn main() {
         // mapping) instead of prost-types, whose default mapping this replaces.
         .compile_well_known_types()
         .extern_path(".google.protobuf", "::pbjson_types")
+        // `google.protobuf.Any` in the proto3 JSON form (`{"@type": …}`) the suite reads.
+        .extern_path(".google.protobuf.Any", "::connect_plugin::Any")
         .service_generator(Box::new(protoc_gen_connect_plugin::ServiceGenerator::new()))
         .compile_protos(&protos, &[root, include])
         .expect("compile the conformance protos");
@@ -41,6 +43,7 @@ fn main() {
         .register_descriptors(&set)
         .expect("descriptors")
         .extern_path(".google.protobuf", "::pbjson_types")
+        .extern_path(".google.protobuf.Any", "::connect_plugin::Any")
         .build(&[".connectrpc.conformance.v1"])
         .expect("pbjson");
 }

@@ -111,7 +111,7 @@ impl Observed {
             details: e
                 .details()
                 .iter()
-                .map(|d| pbjson_types::Any {
+                .map(|d| connect_plugin::Any {
                     type_url: format!("type.googleapis.com/{}", d.type_name()),
                     value: d.value().clone(),
                 })
@@ -148,7 +148,7 @@ fn canceled() -> Status {
     Status::canceled("the client canceled the call")
 }
 
-fn decode<M: prost::Message + Default>(any: &pbjson_types::Any) -> Result<M, Status> {
+fn decode<M: prost::Message + Default>(any: &connect_plugin::Any) -> Result<M, Status> {
     M::decode(any.value.clone())
         .map_err(|e| Status::invalid_argument(format!("request message {}: {e}", any.type_url)))
 }

@@ -17,3 +17,18 @@ pub mod pb {
         "/connectrpc.conformance.v1.serde.rs"
     ));
 }
+
+/// Registers, for JSON inside `google.protobuf.Any`, every message the suite packs into one:
+/// the request messages (echoed in `RequestInfo`) and `RequestInfo` itself (the runtime
+/// knows `google.protobuf`'s own, such as the `FileDescriptorProto` the error suites put
+/// in details). Both adapters call it first.
+pub fn register_json_types() {
+    use connect_plugin::register_json_type;
+    register_json_type::<pb::UnaryRequest>();
+    register_json_type::<pb::IdempotentUnaryRequest>();
+    register_json_type::<pb::ServerStreamRequest>();
+    register_json_type::<pb::ClientStreamRequest>();
+    register_json_type::<pb::BidiStreamRequest>();
+    register_json_type::<pb::UnimplementedRequest>();
+    register_json_type::<pb::conformance_payload::RequestInfo>();
+}

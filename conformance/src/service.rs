@@ -25,11 +25,8 @@ use crate::pb::{
 pub struct Conformance;
 
 /// A message packed as `google.protobuf.Any`.
-pub fn pack<M: prost::Message + prost::Name>(message: &M) -> pbjson_types::Any {
-    pbjson_types::Any {
-        type_url: M::type_url(),
-        value: message.encode_to_vec().into(),
-    }
+pub fn pack<M: prost::Message + prost::Name>(message: &M) -> connect_plugin::Any {
+    connect_plugin::Any::from_msg(message)
 }
 
 /// Header maps as the suite writes them: one entry per name, its values in order.
@@ -70,7 +67,7 @@ pub fn add_headers(map: &mut HeaderMap, headers: &[pb::Header]) {
 
 /// What the server saw of a request: its headers, deadline, messages, and for a Connect
 /// GET its query parameters.
-fn request_info<T>(request: &Request<T>, requests: Vec<pbjson_types::Any>) -> RequestInfo {
+fn request_info<T>(request: &Request<T>, requests: Vec<connect_plugin::Any>) -> RequestInfo {
     let connect_get_info = (request.http_method() == Some(&http::Method::GET)).then(|| {
         let query = request.uri().and_then(|u| u.query()).unwrap_or("");
         let mut params: Vec<pb::Header> = Vec::new();
@@ -196,7 +193,9 @@ fn stream_headers(definition: &StreamResponseDefinition) -> (HeaderMap, HeaderMa
 }
 
 /// Reads a whole request stream, keeping the messages (and their `Any` forms).
-async fn read_all<T>(stream: &mut Streaming<T>) -> Result<(Vec<T>, Vec<pbjson_types::Any>), Status>
+async fn read_all<T>(
+    stream: &mut Streaming<T>,
+) -> Result<(Vec<T>, Vec<connect_plugin::Any>), Status>
 where
     T: connect_plugin::protocol::Message + prost::Name,
 {

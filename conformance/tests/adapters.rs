@@ -158,7 +158,7 @@ fn case(
     server: &Server,
     stream_type: pb::StreamType,
     method: &str,
-    messages: Vec<pbjson_types::Any>,
+    messages: Vec<connect_plugin::Any>,
 ) -> ClientCompatRequest {
     ClientCompatRequest {
         test_name: name,
@@ -248,7 +248,7 @@ fn matrix_cases(shape: Shape, server: &Server) -> Vec<(ClientCompatRequest, Expe
                 trailer_values: vec!["bing"],
             },
         ));
-        let client_stream = vec![
+        let client_stream = [
             ClientStreamRequest {
                 response_definition: Some(unary_definition(fail)),
                 request_data: data("first"),
@@ -278,7 +278,7 @@ fn matrix_cases(shape: Shape, server: &Server) -> Vec<(ClientCompatRequest, Expe
             if full_duplex && shape.version == pb::HttpVersion::HttpVersion1 {
                 continue; // full duplex needs HTTP/2
             }
-            let bidi = vec![
+            let bidi = [
                 BidiStreamRequest {
                     response_definition: Some(stream_definition(fail)),
                     full_duplex,
@@ -325,7 +325,7 @@ struct Expect {
     data: Vec<&'static str>,
     /// The requests the first payload (or, without payloads, the error's RequestInfo
     /// detail) echoes.
-    requests: Vec<pbjson_types::Any>,
+    requests: Vec<connect_plugin::Any>,
     error: Option<pb::Code>,
     trailer_values: Vec<&'static str>,
 }
@@ -517,7 +517,7 @@ async fn cancellation_deadlines_get_and_limits_behave_as_the_suite_expects() {
     cases.push(c);
 
     // Client stream canceled instead of closed.
-    let msgs = vec![
+    let msgs = [
         ClientStreamRequest {
             response_definition: Some(unary_definition(false)),
             request_data: data("a"),
@@ -685,4 +685,51 @@ async fn tls_with_client_certificates() {
         "{:?}",
         r.error
     );
+}
+
+#[test]
+fn request_info_travels_in_the_standard_json_form_of_any() {
+    conformance::register_json_types();
+    let request = UnaryRequest {
+        response_definition: Some(UnaryResponseDefinition {
+            response: Some(unary_response_definition::Response::Error(pb::Error {
+                code: pb::Code::Internal as i32,
+                message: None,
+                details: vec![connect_plugin::Any::from_msg_named(
+                    "google.protobuf.FileDescriptorProto",
+                    &pbjson_types::FileDescriptorProto {
+                        name: Some("x.proto".into()),
+                        ..Default::default()
+                    },
+                )],
+            })),
+            ..Default::default()
+        }),
+        request_data: data("hi"),
+    };
+    let payload = pb::ConformancePayload {
+        data: Bytes::new(),
+        request_info: Some(pb::conformance_payload::RequestInfo {
+            requests: vec![pack(&request)],
+            ..Default::default()
+        }),
+    };
+    let json = connect_plugin::Codec::Json
+        .encode_to_bytes(&payload)
+        .expect("every type inside is registered");
+    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let echoed = &value["requestInfo"]["requests"][0];
+    assert_eq!(
+        echoed["@type"],
+        "type.googleapis.com/connectrpc.conformance.v1.UnaryRequest"
+    );
+    assert_eq!(echoed["requestData"], "aGk=");
+    let detail = &echoed["responseDefinition"]["error"]["details"][0];
+    assert_eq!(
+        detail["@type"],
+        "type.googleapis.com/google.protobuf.FileDescriptorProto"
+    );
+    assert_eq!(detail["name"], "x.proto");
+    let back: pb::ConformancePayload = connect_plugin::Codec::Json.decode(json).unwrap();
+    assert_eq!(back, payload);
 }

@@ -7,5 +7,6 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod registry;
 pub mod select;
 pub mod version;

@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    conformance::register_json_types();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let stdout = Arc::new(Mutex::new(tokio::io::stdout()));
     let mut stdin = tokio::io::stdin();

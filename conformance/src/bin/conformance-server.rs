@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    conformance::register_json_types();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let request: ServerCompatRequest = read_message(&mut tokio::io::stdin())
         .await?

@@ -77,7 +77,7 @@ fn well_known_types() -> HashMap<String, JsonType> {
     // Ordinary messages of `google.protobuf`: fields merged with `"@type"`. `Empty` too, as
     // protobuf-es and C++ write it (`{"@type": "…/google.protobuf.Empty"}`); protobuf-go
     // writes `"value": {}`, read as well (see `Any`'s JSON).
-    let plain: [(&str, JsonType); 10] = [
+    let plain: [(&str, JsonType); 17] = [
         ("Empty", entry::<w::Empty>(false)),
         ("SourceContext", entry::<w::SourceContext>(false)),
         ("Type", entry::<w::Type>(false)),
@@ -88,6 +88,29 @@ fn well_known_types() -> HashMap<String, JsonType> {
         ("Api", entry::<w::Api>(false)),
         ("Method", entry::<w::Method>(false)),
         ("Mixin", entry::<w::Mixin>(false)),
+        // descriptor.proto's messages (error details and reflection carry them).
+        ("FileDescriptorSet", entry::<w::FileDescriptorSet>(false)),
+        (
+            "FileDescriptorProto",
+            entry::<w::FileDescriptorProto>(false),
+        ),
+        ("DescriptorProto", entry::<w::DescriptorProto>(false)),
+        (
+            "FieldDescriptorProto",
+            entry::<w::FieldDescriptorProto>(false),
+        ),
+        (
+            "EnumDescriptorProto",
+            entry::<w::EnumDescriptorProto>(false),
+        ),
+        (
+            "ServiceDescriptorProto",
+            entry::<w::ServiceDescriptorProto>(false),
+        ),
+        (
+            "MethodDescriptorProto",
+            entry::<w::MethodDescriptorProto>(false),
+        ),
     ];
     wrapped
         .into_iter()
@@ -161,6 +184,10 @@ mod tests {
             ("type.googleapis.com/google.protobuf.Empty", false),
             ("type.googleapis.com/google.protobuf.BytesValue", true),
             ("type.googleapis.com/google.protobuf.Api", false),
+            (
+                "type.googleapis.com/google.protobuf.FileDescriptorProto",
+                false,
+            ),
         ] {
             let t = lookup(url).unwrap_or_else(|| panic!("{url} not registered"));
             assert_eq!(t.wrapped, wrapped, "{url}");
