@@ -142,7 +142,7 @@ impl EnvelopeBody {
     fn seal(&self, buf: &mut BytesMut, start: usize) -> Result<(), Status> {
         let len = buf.len() - start - PREFIX_LEN;
         if len > self.max_message_size {
-            return Err(crate::protocol::compression::too_large(
+            return Err(crate::protocol::compression::too_large_to_send(
                 len,
                 self.max_message_size,
             ));

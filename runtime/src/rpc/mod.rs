@@ -28,6 +28,9 @@ pub use http_transport::HttpTransport;
 pub use identity::{Identity, IdentityExt};
 pub use interceptor::{ClientNext, Handler, Interceptor, OwnedClientNext, ServerNext};
 pub use message::{PeerAddr, PeerCertificates, Request, Response};
-pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, RouteConflict, Router};
+pub use router::{
+    DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_RECEIVE_MESSAGE_SIZE, DEFAULT_MAX_SEND_MESSAGE_SIZE,
+    RouteConflict, Router,
+};
 pub use streaming::{RawStreaming, Streaming};
 pub use transport::{ClientTransport, TransportSwitch};

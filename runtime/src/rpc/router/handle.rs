@@ -74,7 +74,7 @@ impl Inner {
             &parts.headers,
             method.stream_type,
             method.idempotency == crate::rpc::call::Idempotency::NoSideEffects,
-            self.max_message_size,
+            self.max_receive_message_size,
         ) {
             Ok(n) => n,
             Err(rejection) => return reject(rejection, method),
@@ -82,7 +82,7 @@ impl Inner {
         let framing = negotiated.framing;
         let deadline = negotiated.timeout.map(|t| Instant::now() + t);
         let body = Body::new(body);
-        let max = self.max_message_size;
+        let max = self.max_receive_message_size;
         let this = self.clone();
         let handler = route.handler.clone();
         let http1 = parts.version < http::Version::HTTP_2;
@@ -173,12 +173,12 @@ impl Inner {
         }
         match body {
             ServerOutputBody::Unary(message) => {
-                if message.len() > self.max_message_size {
+                if message.len() > self.max_send_message_size {
                     return error_response(
                         framing,
-                        &crate::protocol::compression::too_large(
+                        &crate::protocol::compression::too_large_to_send(
                             message.len(),
-                            self.max_message_size,
+                            self.max_send_message_size,
                         ),
                     );
                 }
@@ -226,7 +226,7 @@ impl Inner {
                     source,
                     framing.response_encoding,
                     self.compress_min_bytes,
-                    self.max_message_size,
+                    self.max_send_message_size,
                     Ending::Server(*framing, trailers),
                     deadline,
                 );
