@@ -109,6 +109,12 @@ const BIDI: MethodDescriptor = MethodDescriptor::new(
     StreamType::BidiStreaming,
     Idempotency::Unknown,
 );
+/// A client stream whose handler answers after the first message, leaving the rest unread.
+const FIRST: MethodDescriptor = MethodDescriptor::new(
+    "/bad.v1.Svc/First",
+    StreamType::ClientStreaming,
+    Idempotency::Unknown,
+);
 const HANG: MethodDescriptor =
     MethodDescriptor::new("/bad.v1.Svc/Hang", StreamType::Unary, Idempotency::Unknown);
 const PANIC: MethodDescriptor =
@@ -170,6 +176,13 @@ fn router(events: mpsc::UnboundedSender<Event>) -> Router {
                     texts.push(m.text);
                 }
                 Ok(Response::new(msg(&texts.join(","))))
+            }),
+        )
+        .route(
+            FIRST,
+            rpc::client_streaming(|req: Request<Streaming<Msg>>| async move {
+                let first = req.into_inner().message().await?.unwrap_or_default();
+                Ok(Response::new(msg(&format!("first:{}", first.text))))
             }),
         )
         .route(
@@ -1804,6 +1817,178 @@ async fn a_panicking_response_stream_leaves_the_server_serving() {
 // ---------------------------------------------------------------------------------------
 // Randomised abuse (case count from BAD_INPUT_PROPTEST_CASES).
 // ---------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------
+// HTTP/1.1: a request answered before its body was read.
+// ---------------------------------------------------------------------------------------
+
+/// The size of the slow bodies below, and of each piece they are written in.
+const SLOW_BODY: usize = 256 * 1024;
+const SLOW_PIECE: usize = 16 * 1024;
+
+/// A keep-alive POST head announcing `len` bytes of body.
+fn keep_alive_head(method: &str, path: &str, headers: &[(&str, &str)], len: usize) -> Vec<u8> {
+    let mut out = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!("content-length: {len}\r\n\r\n"));
+    out.into_bytes()
+}
+
+/// Every way a server answers an HTTP/1.1 request before reading its whole body: the
+/// client, sending a large body slowly, reads the whole refusal after the first piece,
+/// goes on writing the rest without a broken pipe, and then makes another call on the same
+/// keep-alive connection (which a server that stopped reading would have closed: the
+/// "unexpected EOF" of a reused connection).
+#[tokio::test]
+async fn early_answers_over_http1_leave_the_connection_usable() {
+    let srv = start().await;
+    // A stream whose first message announces (and has) more than the limit.
+    let mut oversized = frame(0, &vec![b'x'; SLOW_BODY - 5]);
+    oversized.truncate(SLOW_BODY);
+    // A client stream whose handler stops after one message; the rest is never read.
+    let mut first = frame(0, &pb("one"));
+    first.resize(SLOW_BODY, 0);
+    // A gRPC-Web unary call of many messages, each within the limit.
+    let two = frame(0, &[b'y'; 1019]).repeat(SLOW_BODY / 1024);
+    let v1 = ("connect-protocol-version", "1");
+    let garbage = vec![b'g'; SLOW_BODY];
+    type Check = fn(&RawResponse);
+    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, &Vec<u8>, Check)> = vec![
+        (
+            "unknown path",
+            "POST",
+            "/bad.v1.Svc/Nope",
+            vec![("content-type", "application/proto")],
+            &garbage,
+            |r| r.assert_connect_error(404, "unimplemented"),
+        ),
+        (
+            "unsupported media type",
+            "POST",
+            UNARY.path,
+            vec![("content-type", "text/plain")],
+            &garbage,
+            |r| assert_eq!(r.status, 415, "{r:?}"),
+        ),
+        (
+            "method not allowed",
+            "PUT",
+            UNARY.path,
+            vec![("content-type", "application/proto")],
+            &garbage,
+            |r| assert_eq!(r.status, 405, "{r:?}"),
+        ),
+        (
+            "unsupported compression",
+            "POST",
+            UNARY.path,
+            vec![
+                ("content-type", "application/proto"),
+                ("content-encoding", "br"),
+            ],
+            &garbage,
+            |r| r.assert_connect_error(501, "unimplemented"),
+        ),
+        (
+            "bad timeout",
+            "POST",
+            UNARY.path,
+            vec![
+                ("content-type", "application/proto"),
+                ("connect-timeout-ms", "soon"),
+            ],
+            &garbage,
+            |r| r.assert_connect_error(400, "invalid_argument"),
+        ),
+        (
+            "unsupported protocol version",
+            "POST",
+            UNARY.path,
+            vec![
+                ("content-type", "application/proto"),
+                ("connect-protocol-version", "2"),
+            ],
+            &garbage,
+            |r| r.assert_connect_error(400, "invalid_argument"),
+        ),
+        (
+            "unary over the limit",
+            "POST",
+            UNARY.path,
+            vec![("content-type", "application/proto"), v1],
+            &garbage,
+            |r| r.assert_connect_error(429, "resource_exhausted"),
+        ),
+        (
+            "oversized first message of a client stream",
+            "POST",
+            CLIENT_STREAM.path,
+            vec![("content-type", "application/connect+proto"), v1],
+            &oversized,
+            |r| r.assert_connect_stream_error("resource_exhausted"),
+        ),
+        (
+            "oversized message of a server stream's request",
+            "POST",
+            SERVER_STREAM.path,
+            vec![("content-type", "application/grpc-web+proto")],
+            &oversized,
+            |r| r.assert_grpc_web_trailers_only(8),
+        ),
+        (
+            "client-stream handler done after one message",
+            "POST",
+            FIRST.path,
+            vec![("content-type", "application/connect+proto"), v1],
+            &first,
+            |r| {
+                assert_eq!(r.status, 200, "{r:?}");
+                assert_eq!(r.frames()[0], (0, pb("first:one")), "{r:?}");
+            },
+        ),
+        (
+            "unary of two messages",
+            "POST",
+            UNARY.path,
+            vec![("content-type", "application/grpc-web+proto")],
+            &two,
+            |r| r.assert_grpc_web_trailers_only(3),
+        ),
+    ];
+    for (what, method, path, headers, body, check) in cases {
+        assert_eq!(body.len(), SLOW_BODY, "{what}");
+        let mut conn = connect(srv.addr).await;
+        let mut head = keep_alive_head(method, path, &headers, body.len());
+        head.extend_from_slice(&body[..SLOW_PIECE]);
+        conn.stream.write_all(&head).await.expect("write");
+        let resp = conn.response().await;
+        check(&resp);
+        assert_eq!(resp.header("connection"), None, "{what}: {resp:?}");
+        for piece in body[SLOW_PIECE..].chunks(SLOW_PIECE) {
+            within(what, conn.stream.write_all(piece))
+                .await
+                .unwrap_or_else(|e| panic!("{what}: writing the rest of the body: {e}"));
+        }
+        let again = keep_alive_head(
+            "POST",
+            UNARY.path,
+            &[("content-type", "application/proto")],
+            pb("again").len(),
+        );
+        conn.stream
+            .write_all(&[again, pb("again")].concat())
+            .await
+            .unwrap_or_else(|e| panic!("{what}: writing the next request: {e}"));
+        let next = conn.response().await;
+        assert_eq!(
+            next.status, 200,
+            "{what}: the next call on the connection: {next:?}"
+        );
+        assert_eq!(next.body, pb("echo:again"), "{what}");
+    }
+}
 
 fn proptest_cases(default: u32) -> u32 {
     std::env::var("BAD_INPUT_PROPTEST_CASES")
