@@ -244,7 +244,9 @@ impl Inner {
     }
 }
 
-/// Reads the single request message of a unary or server-streaming call.
+/// Reads the single request message of a unary or server-streaming call. An enveloped
+/// request with no message or more than one is `unimplemented`, as the gRPC and Connect
+/// specifications say (the method takes one message: a stream is not what it implements).
 async fn read_single(
     mut body: Body,
     get_message: Option<Bytes>,
@@ -291,7 +293,7 @@ async fn read_single(
     }
     let first = stream.next().await.transpose()?.ok_or_else(no_message)?;
     if stream.next().await.transpose()?.is_some() {
-        return Err(Status::invalid_argument(
+        return Err(Status::unimplemented(
             "the request stream has more than one message; this method takes one",
         ));
     }
@@ -299,7 +301,7 @@ async fn read_single(
 }
 
 fn no_message() -> Status {
-    Status::invalid_argument("the request stream has no message; this method takes one")
+    Status::unimplemented("the request stream has no message; this method takes one")
 }
 
 /// Reads a whole body, refusing more than `max` bytes without buffering them.
