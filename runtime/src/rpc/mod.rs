@@ -15,6 +15,7 @@ pub(crate) mod interceptor;
 pub(crate) mod message;
 pub(crate) mod router;
 pub(crate) mod streaming;
+pub(crate) mod trailers;
 pub(crate) mod transport;
 
 pub use body::{Body, BoxError, EncodeStream};
@@ -33,4 +34,5 @@ pub use router::{
     RouteConflict, Router,
 };
 pub use streaming::{RawStreaming, Streaming};
+pub use trailers::StreamTrailers;
 pub use transport::{ClientTransport, TransportSwitch};

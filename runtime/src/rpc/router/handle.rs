@@ -161,7 +161,8 @@ impl Inner {
         let ServerOutput {
             headers: mut out_headers,
             body,
-            trailers,
+            mut trailers,
+            stream_trailers,
         } = out;
         // Headers the protocol owns may not be overridden by the handler (nearly always the
         // handler set none at all).
@@ -199,6 +200,9 @@ impl Inner {
                     message
                 };
                 framing.write_response_headers(&mut out_headers, compress);
+                if let Some(late) = stream_trailers {
+                    late.drain_into(&mut trailers);
+                }
                 if !framing.enveloped {
                     join_unary_trailers(&mut out_headers, &trailers);
                     let mut resp = http::Response::new(Body::full(payload));
@@ -233,7 +237,7 @@ impl Inner {
                     framing.response_encoding,
                     self.compress_min_bytes,
                     self.max_send_message_size,
-                    Ending::Server(*framing, trailers),
+                    Ending::Server(*framing, trailers, stream_trailers),
                     deadline,
                 );
                 let mut resp = http::Response::new(Body::new(body));
