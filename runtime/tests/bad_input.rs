@@ -2021,8 +2021,16 @@ async fn early_answers_over_http1_leave_the_connection_usable() {
     let two = frame(0, &[b'y'; 1019]).repeat(SLOW_BODY / 1024);
     let v1 = ("connect-protocol-version", "1");
     let garbage = vec![b'g'; SLOW_BODY];
-    type Check = fn(&RawResponse);
-    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, &Vec<u8>, Check)> = vec![
+    /// What is refused, HTTP method, path, headers, body, and how the answer must look.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        &'a Vec<u8>,
+        fn(&RawResponse),
+    );
+    let cases: Vec<Case> = vec![
         (
             "unknown path",
             "POST",
