@@ -427,7 +427,7 @@ async fn compression_negotiation_and_threshold() {
 
 #[tokio::test]
 async fn message_size_limits_on_both_sides() {
-    let (_server, url) = serve(echo::router().max_message_size(64 * 1024)).await;
+    let (_server, url) = serve(echo::router().max_receive_message_size(64 * 1024)).await;
     for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
         let c = client(&url, protocol, Codec::Proto, HttpVersion::Http2);
         let mut m = req("big");
@@ -443,7 +443,7 @@ async fn message_size_limits_on_both_sides() {
             Channel::builder(&url).unwrap().build(),
             ClientConfig {
                 protocol,
-                max_message_size: 1000,
+                max_receive_message_size: 1000,
                 ..ClientConfig::default()
             },
         ));

@@ -130,6 +130,13 @@ pub(crate) fn too_large(len: usize, max: usize) -> Status {
     ))
 }
 
+/// The error for a message too large to send (its sender's own limit).
+pub(crate) fn too_large_to_send(len: usize, max: usize) -> Status {
+    Status::resource_exhausted(format!(
+        "message of {len} bytes is larger than the send limit of {max} bytes"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

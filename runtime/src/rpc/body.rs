@@ -12,6 +12,7 @@ use http_body::Frame;
 pub use crate::transport::body::{Body, BoxError};
 use tokio::time::Sleep;
 
+use super::trailers::StreamTrailers;
 use crate::protocol::envelope::{FLAG_COMPRESSED, PREFIX_LEN};
 use crate::protocol::framing::End;
 use crate::protocol::{Encoding, Framing, Status};
@@ -67,8 +68,9 @@ const MIN_BATCH_CAPACITY: usize = 1024;
 pub(crate) enum Ending {
     /// A client's request stream: the body simply ends.
     Plain,
-    /// A server's response stream: end-stream message or trailers, with these trailers.
-    Server(Framing, HeaderMap),
+    /// A server's response stream: end-stream message or trailers, with these trailers and
+    /// then those the stream wrote while it ran.
+    Server(Framing, HeaderMap, Option<StreamTrailers>),
 }
 
 /// A body of enveloped messages.
@@ -126,8 +128,12 @@ impl EnvelopeBody {
                 None
             }
             // The body ends once, so the trailers can be moved out rather than copied.
-            Ending::Server(framing, trailers) => {
-                match framing.encode_end_owned(error.as_ref(), std::mem::take(trailers)) {
+            Ending::Server(framing, trailers, late) => {
+                let mut trailers = std::mem::take(trailers);
+                if let Some(late) = late.take() {
+                    late.drain_into(&mut trailers);
+                }
+                match framing.encode_end_owned(error.as_ref(), trailers) {
                     End::Frame(b) => Some(b),
                     End::Trailers(t) => {
                         self.queued = Some(Frame::trailers(t));
@@ -142,7 +148,7 @@ impl EnvelopeBody {
     fn seal(&self, buf: &mut BytesMut, start: usize) -> Result<(), Status> {
         let len = buf.len() - start - PREFIX_LEN;
         if len > self.max_message_size {
-            return Err(crate::protocol::compression::too_large(
+            return Err(crate::protocol::compression::too_large_to_send(
                 len,
                 self.max_message_size,
             ));

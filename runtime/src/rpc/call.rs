@@ -176,6 +176,10 @@ pub struct ServerOutput {
     pub body: ServerOutputBody,
     /// Response trailers.
     pub trailers: HeaderMap,
+    /// Trailers the response stream may still write until it ends (see
+    /// [`StreamTrailers`](super::StreamTrailers)): read then, and sent after `trailers`.
+    /// For a unary response, read when the output is written.
+    pub stream_trailers: Option<super::StreamTrailers>,
 }
 
 /// Response message(s) of a server call.

@@ -14,7 +14,9 @@ use super::call::{ClientCall, ClientInput, ClientOutput, ClientOutputBody, Metho
 use super::http_transport::HttpTransport;
 use super::interceptor::{ClientNext, Interceptor, shared};
 use super::message::{Request, Response};
-use super::router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE};
+use super::router::{
+    DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_RECEIVE_MESSAGE_SIZE, DEFAULT_MAX_SEND_MESSAGE_SIZE,
+};
 use super::streaming::Streaming;
 use super::transport::ClientTransport;
 use crate::protocol::{Codec, Encoding, Message, Protocol, Status};
@@ -31,8 +33,15 @@ pub struct ClientConfig {
     pub send_compression: Encoding,
     /// Messages smaller than this are sent uncompressed (default 1 KiB).
     pub compress_min_bytes: usize,
-    /// Limit on one received message, before and after decompression (default 4 MiB).
-    pub max_message_size: usize,
+    /// Limit on one received message, before and after decompression (default
+    /// [`DEFAULT_MAX_RECEIVE_MESSAGE_SIZE`](super::DEFAULT_MAX_RECEIVE_MESSAGE_SIZE),
+    /// 4 MiB): a larger response fails the call with `resource_exhausted`.
+    pub max_receive_message_size: usize,
+    /// Limit on one sent message, before compression (default none,
+    /// [`DEFAULT_MAX_SEND_MESSAGE_SIZE`](super::DEFAULT_MAX_SEND_MESSAGE_SIZE)): a larger
+    /// unary request is refused with `resource_exhausted` before anything is sent; a larger
+    /// message in a request stream aborts the stream.
+    pub max_send_message_size: usize,
     /// Default timeout of every call (none by default); a request's own timeout wins.
     pub timeout: Option<Duration>,
     /// Connect only: send side-effect-free unary calls as HTTP GET (cacheable).
@@ -46,7 +55,8 @@ impl Default for ClientConfig {
             codec: Codec::Proto,
             send_compression: Encoding::Identity,
             compress_min_bytes: DEFAULT_COMPRESS_MIN_BYTES,
-            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_receive_message_size: DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
+            max_send_message_size: DEFAULT_MAX_SEND_MESSAGE_SIZE,
             timeout: None,
             use_get: false,
         }

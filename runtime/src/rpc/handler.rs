@@ -42,11 +42,12 @@ fn unary_output<Res: Message>(
     resp: Response<Res>,
     codec: crate::protocol::Codec,
 ) -> Result<ServerOutput, Status> {
-    let (headers, message, trailers) = resp.into_parts();
+    let (headers, message, trailers, stream_trailers) = resp.into_server_parts();
     Ok(ServerOutput {
         headers,
         body: ServerOutputBody::Unary(codec.encode_to_bytes(&message)?),
         trailers,
+        stream_trailers,
     })
 }
 
@@ -55,7 +56,7 @@ where
     Res: Message,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
 {
-    let (headers, stream, trailers) = resp.into_parts();
+    let (headers, stream, trailers, stream_trailers) = resp.into_server_parts();
     ServerOutput {
         headers,
         body: ServerOutputBody::Stream(Box::new(TypedEncodeStream {
@@ -63,6 +64,7 @@ where
             codec,
         })),
         trailers,
+        stream_trailers,
     }
 }
 

@@ -124,6 +124,12 @@ impl HttpTransport {
         let mut http_method = Method::POST;
         let body = match call.input {
             ClientInput::Unary(message) => {
+                if message.len() > cfg.max_send_message_size {
+                    return Err(crate::protocol::compression::too_large_to_send(
+                        message.len(),
+                        cfg.max_send_message_size,
+                    ));
+                }
                 let compress = cfg.send_compression != Encoding::Identity
                     && message.len() >= cfg.compress_min_bytes;
                 let payload = if compress {
@@ -167,7 +173,7 @@ impl HttpTransport {
                     source,
                     cfg.send_compression,
                     cfg.compress_min_bytes,
-                    usize::MAX,
+                    cfg.max_send_message_size,
                     Ending::Plain,
                     None,
                 ))
@@ -218,7 +224,7 @@ impl HttpTransport {
         impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
         impl std::future::Future<Output = Result<ClientOutput, Status>> + Send + 'static,
     > {
-        let max = self.config.max_message_size;
+        let max = self.config.max_receive_message_size;
         let (parts, body) = resp.into_parts();
         let mut resp_headers = parts.headers;
         if parts.status != StatusCode::OK && framing.needs_error_body() {

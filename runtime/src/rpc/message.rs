@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use http::{Extensions, HeaderMap, Method, Uri};
 
 use super::identity::Identity;
+use super::trailers::StreamTrailers;
 use crate::protocol::Protocol;
 use crate::transport::Connection;
 
@@ -357,7 +358,14 @@ impl<T> From<T> for Request<T> {
 pub struct Response<T> {
     message: T,
     headers: Option<Box<HeaderMap>>,
-    trailers: Option<Box<HeaderMap>>,
+    trailers: Option<Box<Trailers>>,
+}
+
+/// A response's trailers: those set with it, and those its stream writes while it runs.
+#[derive(Debug, Default)]
+struct Trailers {
+    fixed: HeaderMap,
+    stream: Option<StreamTrailers>,
 }
 
 /// A header map boxed only when it holds something.
@@ -386,14 +394,28 @@ impl<T> Response<T> {
     }
 
     /// Response trailers (for streams received by a client, read them from the stream once
-    /// it has ended).
+    /// it has ended). A server's response stream may add more as it runs: see
+    /// [`Response::with_stream_trailers`].
     pub fn trailers(&self) -> &HeaderMap {
-        self.trailers.as_deref().unwrap_or(&NO_HEADERS)
+        self.trailers.as_deref().map_or(&NO_HEADERS, |t| &t.fixed)
     }
 
     /// Mutable response trailers.
     pub fn trailers_mut(&mut self) -> &mut HeaderMap {
-        self.trailers.get_or_insert_with(Box::default)
+        &mut self.trailers.get_or_insert_with(Box::default).fixed
+    }
+
+    /// Server side: trailers the response's stream writes while it runs, read when it ends
+    /// and sent after [`Response::trailers`] (see [`StreamTrailers`] for an example). For
+    /// a unary response they are read when the handler returns.
+    pub fn with_stream_trailers(mut self, trailers: StreamTrailers) -> Self {
+        self.trailers.get_or_insert_with(Box::default).stream = Some(trailers);
+        self
+    }
+
+    /// The trailers attached with [`Response::with_stream_trailers`], if any.
+    pub fn stream_trailers(&self) -> Option<&StreamTrailers> {
+        self.trailers.as_deref().and_then(|t| t.stream.as_ref())
     }
 
     /// The message.
@@ -411,12 +433,24 @@ impl<T> Response<T> {
         self.message
     }
 
-    /// Splits into headers, message and trailers.
+    /// Splits into headers, message and trailers (without the
+    /// [stream trailers](Response::with_stream_trailers), which this drops).
     pub fn into_parts(self) -> (HeaderMap, T, HeaderMap) {
+        let (headers, message, trailers, _) = self.into_server_parts();
+        (headers, message, trailers)
+    }
+
+    /// Splits into headers, message, trailers and stream trailers.
+    pub(crate) fn into_server_parts(self) -> (HeaderMap, T, HeaderMap, Option<StreamTrailers>) {
+        let (fixed, stream) = self.trailers.map_or((HeaderMap::new(), None), |t| {
+            let t = *t;
+            (t.fixed, t.stream)
+        });
         (
             self.headers.map(|h| *h).unwrap_or_default(),
             self.message,
-            self.trailers.map(|t| *t).unwrap_or_default(),
+            fixed,
+            stream,
         )
     }
 
@@ -425,7 +459,12 @@ impl<T> Response<T> {
         Response {
             message,
             headers: boxed(headers),
-            trailers: boxed(trailers),
+            trailers: (!trailers.is_empty()).then(|| {
+                Box::new(Trailers {
+                    fixed: trailers,
+                    stream: None,
+                })
+            }),
         }
     }
 

@@ -15,6 +15,7 @@ pub(crate) mod interceptor;
 pub(crate) mod message;
 pub(crate) mod router;
 pub(crate) mod streaming;
+pub(crate) mod trailers;
 pub(crate) mod transport;
 
 pub use body::{Body, BoxError, EncodeStream};
@@ -28,6 +29,10 @@ pub use http_transport::HttpTransport;
 pub use identity::{Identity, IdentityExt};
 pub use interceptor::{ClientNext, Handler, Interceptor, OwnedClientNext, ServerNext};
 pub use message::{PeerAddr, PeerCertificates, Request, Response};
-pub use router::{DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_MESSAGE_SIZE, RouteConflict, Router};
+pub use router::{
+    DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_RECEIVE_MESSAGE_SIZE, DEFAULT_MAX_SEND_MESSAGE_SIZE,
+    RouteConflict, Router,
+};
 pub use streaming::{RawStreaming, Streaming};
+pub use trailers::StreamTrailers;
 pub use transport::{ClientTransport, TransportSwitch};

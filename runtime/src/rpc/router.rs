@@ -21,8 +21,12 @@ use super::call::MethodDescriptor;
 use super::interceptor::{Handler, Interceptor, shared};
 use crate::transport::Connection;
 
-/// Default limit on the size of one message, compressed or not: 4 MiB.
-pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// Default limit on the size of one received message, compressed or not: 4 MiB (as tonic's
+/// `max_decoding_message_size` and gRPC's receive limit).
+pub const DEFAULT_MAX_RECEIVE_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+/// Default limit on the size of one sent message: none (as tonic's
+/// `max_encoding_message_size`). A peer protects itself with its own receive limit.
+pub const DEFAULT_MAX_SEND_MESSAGE_SIZE: usize = usize::MAX;
 /// Default size below which messages are sent uncompressed: 1 KiB.
 pub const DEFAULT_COMPRESS_MIN_BYTES: usize = 1024;
 
@@ -75,7 +79,8 @@ type Routes = HashMap<Box<str>, Route, std::hash::BuildHasherDefault<PathHasher>
 struct Inner {
     routes: Routes,
     interceptors: Vec<Arc<dyn Interceptor>>,
-    max_message_size: usize,
+    max_receive_message_size: usize,
+    max_send_message_size: usize,
     compress_min_bytes: usize,
 }
 
@@ -127,7 +132,8 @@ impl Router {
             inner: Arc::new(Inner {
                 routes: Routes::default(),
                 interceptors: Vec::new(),
-                max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+                max_receive_message_size: DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
+                max_send_message_size: DEFAULT_MAX_SEND_MESSAGE_SIZE,
                 compress_min_bytes: DEFAULT_COMPRESS_MIN_BYTES,
             }),
         }
@@ -291,9 +297,40 @@ impl Router {
         self
     }
 
-    /// Sets the limit on one message, before and after decompression (default 4 MiB).
-    pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.inner_mut().max_message_size = bytes;
+    /// Sets the limit on one request message, before and after decompression (default
+    /// [`DEFAULT_MAX_RECEIVE_MESSAGE_SIZE`], 4 MiB). A larger message is refused with
+    /// `resource_exhausted` without being buffered whole.
+    ///
+    /// It limits only what the router receives: responses are held to
+    /// [`Router::max_send_message_size`], so a handler may answer a request at the limit
+    /// with a bigger message (an echo that adds a field, say).
+    ///
+    /// ```
+    /// use connect_plugin::Router;
+    ///
+    /// // Requests up to 200 KiB, responses up to 1 MiB.
+    /// let router = Router::new()
+    ///     .max_receive_message_size(200 * 1024)
+    ///     .max_send_message_size(1024 * 1024);
+    /// # let _ = router;
+    /// ```
+    pub fn max_receive_message_size(mut self, bytes: usize) -> Self {
+        self.inner_mut().max_receive_message_size = bytes;
+        self
+    }
+
+    /// Sets the limit on one response message, measured before compression (default
+    /// [`DEFAULT_MAX_SEND_MESSAGE_SIZE`]: none). A handler's larger message is not sent:
+    /// a unary call fails with `resource_exhausted`, a stream ends with it.
+    ///
+    /// ```
+    /// use connect_plugin::Router;
+    ///
+    /// let router = Router::new().max_send_message_size(4 * 1024 * 1024);
+    /// # let _ = router;
+    /// ```
+    pub fn max_send_message_size(mut self, bytes: usize) -> Self {
+        self.inner_mut().max_send_message_size = bytes;
         self
     }
 

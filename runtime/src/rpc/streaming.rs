@@ -89,10 +89,6 @@ impl RawStreaming {
         self
     }
 
-    pub(crate) fn into_body(self) -> Body {
-        self.body
-    }
-
     /// Bytes already read off the body, to be decoded before anything else.
     pub(crate) fn push_received(&mut self, chunk: Bytes) {
         self.decoder.push(chunk);

@@ -5,6 +5,8 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+
+use super::drain::DrainOnDrop;
 use http::HeaderMap;
 use http_body::{Frame, SizeHint};
 
@@ -37,6 +39,9 @@ enum Kind {
         /// (and reset the stream). `None` when the request body went out whole.
         _request: Option<tokio::sync::oneshot::Sender<()>>,
     },
+    /// hyper's body of an HTTP/1.1 request, read to its end if dropped before it (see
+    /// [`Body::drain_on_drop`]).
+    Draining(DrainOnDrop<hyper::body::Incoming>),
     Boxed(Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static>>),
 }
 
@@ -97,6 +102,21 @@ impl Body {
             Kind::Full { data, trailers } => Ok((data, trailers.map(|t| *t))),
             _ => Err(self),
         }
+    }
+
+    /// This request body, read to its end in the background (within bounds) if it is
+    /// dropped before its end, as an HTTP/1.1 server must do to let a client that is still
+    /// writing read an early answer, and to keep the connection (see the `drain` module).
+    /// A body held in memory (nothing to drain) is returned as it is.
+    pub(crate) fn drain_on_drop(self) -> Body {
+        let kind = match self.kind {
+            Kind::Incoming(b) => Kind::Draining(DrainOnDrop::new(b)),
+            Kind::Boxed(b) => Kind::Boxed(Box::pin(DrainOnDrop::new(Body {
+                kind: Kind::Boxed(b),
+            }))),
+            other => other,
+        };
+        Body { kind }
     }
 
     /// Wraps any body.
@@ -186,6 +206,7 @@ impl http_body::Body for Body {
             Kind::Incoming(b) => Pin::new(b)
                 .poll_frame(cx)
                 .map_err(|e| Box::new(e) as BoxError),
+            Kind::Draining(b) => Pin::new(b).poll_frame(cx),
             Kind::H2 {
                 stream, data_done, ..
             } => {
@@ -220,6 +241,7 @@ impl http_body::Body for Body {
             Kind::Empty => true,
             Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
             Kind::Incoming(b) => b.is_end_stream(),
+            Kind::Draining(b) => b.is_end_stream(),
             Kind::H2 { stream, .. } => stream.is_end_stream(),
             Kind::Boxed(b) => b.is_end_stream(),
         }
@@ -234,6 +256,7 @@ impl http_body::Body for Body {
             } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Kind::Full { .. } => SizeHint::default(),
             Kind::Incoming(b) => b.size_hint(),
+            Kind::Draining(b) => b.size_hint(),
             Kind::H2 { stream, .. } if stream.is_end_stream() => SizeHint::with_exact(0),
             Kind::H2 { .. } => SizeHint::default(),
             Kind::Boxed(b) => b.size_hint(),

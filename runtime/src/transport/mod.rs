@@ -5,6 +5,7 @@
 pub(crate) mod body;
 pub(crate) mod client;
 mod conn;
+mod drain;
 pub(crate) mod io;
 pub(crate) mod limits;
 pub(crate) mod memory;

@@ -6,7 +6,7 @@
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt as _;
@@ -64,6 +64,14 @@ impl Inner {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = req.into_parts();
+        // HTTP/1.1: a request body dropped unread (the request refused, the handler done
+        // early) is read to its end, so that the client reads the answer and the connection
+        // stays usable. HTTP/2 resets the stream instead.
+        let body = if parts.version < http::Version::HTTP_2 {
+            Body::new(body).drain_on_drop()
+        } else {
+            Body::new(body)
+        };
         let Some(route) = self.routes.get(parts.uri.path()) else {
             return unknown_method(parts.uri.path(), &parts.headers);
         };
@@ -74,18 +82,16 @@ impl Inner {
             &parts.headers,
             method.stream_type,
             method.idempotency == crate::rpc::call::Idempotency::NoSideEffects,
-            self.max_message_size,
+            self.max_receive_message_size,
         ) {
             Ok(n) => n,
             Err(rejection) => return reject(rejection, method),
         };
         let framing = negotiated.framing;
         let deadline = negotiated.timeout.map(|t| Instant::now() + t);
-        let body = Body::new(body);
-        let max = self.max_message_size;
+        let max = self.max_receive_message_size;
         let this = self.clone();
         let handler = route.handler.clone();
-        let http1 = parts.version < http::Version::HTTP_2;
         let headers = parts.headers;
         let extensions = parts.extensions;
         let uri = parts.uri;
@@ -102,7 +108,7 @@ impl Inner {
                     None,
                 ))
             } else {
-                ServerInput::Unary(read_single(body, get_message, &framing, max, http1).await?)
+                ServerInput::Unary(read_single(body, get_message, &framing, max).await?)
             };
             let call = ServerCall {
                 method,
@@ -155,7 +161,8 @@ impl Inner {
         let ServerOutput {
             headers: mut out_headers,
             body,
-            trailers,
+            mut trailers,
+            stream_trailers,
         } = out;
         // Headers the protocol owns may not be overridden by the handler (nearly always the
         // handler set none at all).
@@ -173,12 +180,12 @@ impl Inner {
         }
         match body {
             ServerOutputBody::Unary(message) => {
-                if message.len() > self.max_message_size {
+                if message.len() > self.max_send_message_size {
                     return error_response(
                         framing,
-                        &crate::protocol::compression::too_large(
+                        &crate::protocol::compression::too_large_to_send(
                             message.len(),
-                            self.max_message_size,
+                            self.max_send_message_size,
                         ),
                     );
                 }
@@ -193,6 +200,9 @@ impl Inner {
                     message
                 };
                 framing.write_response_headers(&mut out_headers, compress);
+                if let Some(late) = stream_trailers {
+                    late.drain_into(&mut trailers);
+                }
                 if !framing.enveloped {
                     join_unary_trailers(&mut out_headers, &trailers);
                     let mut resp = http::Response::new(Body::full(payload));
@@ -226,8 +236,8 @@ impl Inner {
                     source,
                     framing.response_encoding,
                     self.compress_min_bytes,
-                    self.max_message_size,
-                    Ending::Server(*framing, trailers),
+                    self.max_send_message_size,
+                    Ending::Server(*framing, trailers, stream_trailers),
                     deadline,
                 );
                 let mut resp = http::Response::new(Body::new(body));
@@ -238,37 +248,27 @@ impl Inner {
     }
 }
 
-/// Reads the single request message of a unary or server-streaming call.
+/// Reads the single request message of a unary or server-streaming call. An enveloped
+/// request with no message or more than one is `unimplemented`, as the gRPC and Connect
+/// specifications say (the method takes one message: a stream is not what it implements).
 async fn read_single(
     mut body: Body,
     get_message: Option<Bytes>,
     framing: &Framing,
     max: usize,
-    http1: bool,
 ) -> Result<Bytes, Status> {
     if !framing.enveloped {
         let raw = match get_message {
             Some(m) => m,
-            None => match collect_limited(&mut body, max).await {
-                Ok(raw) => raw,
-                Err(e) => {
-                    drain_in_background(body, http1);
-                    return Err(e);
-                }
-            },
+            None => collect_limited(&mut body, max).await?,
         };
         return framing.request_encoding.decompress(raw, max);
     }
     // Fast path: the first chunk is exactly one whole frame and the body ends with it (how a
     // unary request usually arrives). The outcome is the same as the stream's below.
     let first_chunk = match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        None => {
-            return Err(Status::invalid_argument(
-                "the request stream has no message; a unary method needs one",
-            ));
-        }
+        None => return Err(no_message()),
         Some(Err(e)) => {
-            drain_in_background(body, http1);
             return Err(Status::canceled(format!("reading the request failed: {e}")));
         }
         // Trailers are of no interest to a server.
@@ -277,13 +277,8 @@ async fn read_single(
     let first_chunk = match first_chunk {
         Some(chunk) if body.is_end_stream() => match envelope::whole_frame(chunk, max) {
             Ok(env) => {
-                let message =
-                    streaming::decompressed(env.flags, env.data, framing.request_encoding, max)
-                        .and_then(|m| streaming::check_message_flags(env.flags).map(|()| m));
-                if message.is_err() {
-                    drain_in_background(body, http1);
-                }
-                return message;
+                return streaming::decompressed(env.flags, env.data, framing.request_encoding, max)
+                    .and_then(|m| streaming::check_message_flags(env.flags).map(|()| m));
             }
             Err(chunk) => Some(chunk),
         },
@@ -300,49 +295,17 @@ async fn read_single(
     if let Some(chunk) = first_chunk {
         stream.push_received(chunk);
     }
-    let first = match stream.next().await.transpose() {
-        Ok(first) => first,
-        Err(e) => {
-            drain_in_background(stream.into_body(), http1);
-            return Err(e);
-        }
-    };
-    let first = first.ok_or_else(|| {
-        Status::invalid_argument("the request stream has no message; a unary method needs one")
-    })?;
+    let first = stream.next().await.transpose()?.ok_or_else(no_message)?;
     if stream.next().await.transpose()?.is_some() {
-        return Err(Status::invalid_argument(
-            "the request stream has more than one message; a unary method takes one",
+        return Err(Status::unimplemented(
+            "the request stream has more than one message; this method takes one",
         ));
     }
     Ok(first)
 }
 
-/// How much of a refused request body the server still reads (and throws away), and for
-/// how long, so that an HTTP/1.1 client still uploading can read the error instead of a
-/// broken pipe.
-const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
-const DRAIN_TIME: Duration = Duration::from_secs(5);
-
-/// After refusing a request, reads what is left of its body in the background (HTTP/1.1
-/// only: there the client cannot read the answer before it has finished writing; HTTP/2
-/// resets the stream instead). Bounded in bytes and time; the answer is not delayed.
-fn drain_in_background(mut body: Body, http1: bool) {
-    if !http1 || body.is_end_stream() {
-        return;
-    }
-    tokio::spawn(async move {
-        let drain = async {
-            let mut seen = 0usize;
-            while seen <= DRAIN_LIMIT {
-                match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-                    Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
-                    _ => return,
-                }
-            }
-        };
-        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
-    });
+fn no_message() -> Status {
+    Status::unimplemented("the request stream has no message; this method takes one")
 }
 
 /// Reads a whole body, refusing more than `max` bytes without buffering them.
