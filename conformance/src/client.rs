@@ -84,7 +84,7 @@ fn prepare(request: &ClientCompatRequest) -> Result<ConformanceServiceClient, St
         ..ClientConfig::default()
     };
     if request.message_receive_limit > 0 {
-        config.max_message_size = request.message_receive_limit as usize;
+        config.max_receive_message_size = request.message_receive_limit as usize;
     }
     let transport = HttpTransport::new(channel.build(), config.clone());
     Ok(ConformanceServiceClient::new(Client::from_transport(

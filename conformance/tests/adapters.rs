@@ -577,6 +577,25 @@ async fn cancellation_deadlines_get_and_limits_behave_as_the_suite_expects() {
         vec![pack(&big)],
     ));
 
+    // A request exactly at the server's receive limit is served, though its echo is larger.
+    let mut at_limit = UnaryRequest {
+        response_definition: Some(unary_definition(false)),
+        request_data: Bytes::new(),
+    };
+    let overhead = at_limit.encoded_len() + 4; // the data field's tag and length
+    at_limit.request_data = Bytes::from(vec![b'x'; RECEIVE_LIMIT as usize - overhead]);
+    assert_eq!(at_limit.encoded_len(), RECEIVE_LIMIT as usize);
+    let mut c = case(
+        "at-the-limit".into(),
+        h2,
+        &server,
+        pb::StreamType::Unary,
+        "Unary",
+        vec![pack(&at_limit)],
+    );
+    c.message_receive_limit = 0;
+    cases.push(c);
+
     let answers = run_client(&cases).await;
     let code = |name: &str| result(&answers[name]).error.as_ref().map(|e| e.code);
 

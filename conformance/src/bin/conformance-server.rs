@@ -30,7 +30,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no ServerCompatRequest on stdin")?;
     let mut router = pb::conformance_service_router(Arc::new(Conformance));
     if request.message_receive_limit > 0 {
-        router = router.max_message_size(request.message_receive_limit as usize);
+        router = router.max_receive_message_size(request.message_receive_limit as usize);
     }
     let mut server = Server::new(router);
     let mut pem_cert = Vec::new();
