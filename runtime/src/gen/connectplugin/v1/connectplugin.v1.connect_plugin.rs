@@ -419,6 +419,14 @@ pub const PLUGIN_IDENTITY_SERVICE_SET_RUNTIME_IDENTITY: crate::codegen::MethodDe
     crate::codegen::StreamType::Unary,
     crate::codegen::Idempotency::Idempotent,
 );
+/// The HTTP path of `PluginIdentityService.VerifyAddress`.
+pub const PLUGIN_IDENTITY_SERVICE_VERIFY_ADDRESS_PATH: &str = "/connectplugin.v1.PluginIdentityService/VerifyAddress";
+/// The descriptor of `PluginIdentityService.VerifyAddress`.
+pub const PLUGIN_IDENTITY_SERVICE_VERIFY_ADDRESS: crate::codegen::MethodDescriptor = crate::codegen::MethodDescriptor::new(
+    PLUGIN_IDENTITY_SERVICE_VERIFY_ADDRESS_PATH,
+    crate::codegen::StreamType::Unary,
+    crate::codegen::Idempotency::Unknown,
+);
 /// Served by plugins; called by the host that manages them.
 ///
 /// Implemented by the plugin's own type (and served with the generated router) and by
@@ -447,6 +455,24 @@ pub trait PluginIdentityService: ::core::marker::Send + ::core::marker::Sync + '
         'async_trait,
         ::core::result::Result<
             crate::codegen::Response<SetRuntimeIdentityResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait;
+    /// The host's check that the plugin admitted as `runtime_id` serves at the address it
+    /// declared: the host calls this at that address with a fresh nonce, and the plugin,
+    /// before answering, confirms the nonce to its host with
+    /// `PluginLifecycle.ConfirmAddress` (authenticated by its runtime token). Only the plugin
+    /// that holds the token and serves at the address can do both.
+    fn verify_address<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<VerifyAddressRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<VerifyAddressResponse>,
             crate::codegen::Status,
         >,
     >
@@ -508,6 +534,24 @@ impl PluginIdentityService for PluginIdentityServiceClient {
             self.inner.unary(&PLUGIN_IDENTITY_SERVICE_SET_RUNTIME_IDENTITY, request),
         )
     }
+    fn verify_address<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<VerifyAddressRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<VerifyAddressResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        ::std::boxed::Box::pin(
+            self.inner.unary(&PLUGIN_IDENTITY_SERVICE_VERIFY_ADDRESS, request),
+        )
+    }
 }
 /// Serves an implementation of `PluginIdentityService` on every protocol.
 #[allow(deprecated)]
@@ -541,6 +585,20 @@ pub fn plugin_identity_service_router(
                     async move {
                         PluginIdentityService::set_runtime_identity(&*service, request)
                             .await
+                    }
+                })
+            },
+        )
+        .route(
+            PLUGIN_IDENTITY_SERVICE_VERIFY_ADDRESS,
+            {
+                let service = ::core::clone::Clone::clone(&service);
+                crate::codegen::unary(move |
+                    request: crate::codegen::Request<VerifyAddressRequest>|
+                {
+                    let service = ::core::clone::Clone::clone(&service);
+                    async move {
+                        PluginIdentityService::verify_address(&*service, request).await
                     }
                 })
             },
@@ -584,6 +642,30 @@ pub const PLUGIN_LIFECYCLE_REPORT_HEALTH: crate::codegen::MethodDescriptor = cra
     crate::codegen::StreamType::Unary,
     crate::codegen::Idempotency::Idempotent,
 );
+/// The HTTP path of `PluginLifecycle.RefreshToken`.
+pub const PLUGIN_LIFECYCLE_REFRESH_TOKEN_PATH: &str = "/connectplugin.v1.PluginLifecycle/RefreshToken";
+/// The descriptor of `PluginLifecycle.RefreshToken`.
+pub const PLUGIN_LIFECYCLE_REFRESH_TOKEN: crate::codegen::MethodDescriptor = crate::codegen::MethodDescriptor::new(
+    PLUGIN_LIFECYCLE_REFRESH_TOKEN_PATH,
+    crate::codegen::StreamType::Unary,
+    crate::codegen::Idempotency::Unknown,
+);
+/// The HTTP path of `PluginLifecycle.ConfirmAddress`.
+pub const PLUGIN_LIFECYCLE_CONFIRM_ADDRESS_PATH: &str = "/connectplugin.v1.PluginLifecycle/ConfirmAddress";
+/// The descriptor of `PluginLifecycle.ConfirmAddress`.
+pub const PLUGIN_LIFECYCLE_CONFIRM_ADDRESS: crate::codegen::MethodDescriptor = crate::codegen::MethodDescriptor::new(
+    PLUGIN_LIFECYCLE_CONFIRM_ADDRESS_PATH,
+    crate::codegen::StreamType::Unary,
+    crate::codegen::Idempotency::Idempotent,
+);
+/// The HTTP path of `PluginLifecycle.Leave`.
+pub const PLUGIN_LIFECYCLE_LEAVE_PATH: &str = "/connectplugin.v1.PluginLifecycle/Leave";
+/// The descriptor of `PluginLifecycle.Leave`.
+pub const PLUGIN_LIFECYCLE_LEAVE: crate::codegen::MethodDescriptor = crate::codegen::MethodDescriptor::new(
+    PLUGIN_LIFECYCLE_LEAVE_PATH,
+    crate::codegen::StreamType::Unary,
+    crate::codegen::Idempotency::Idempotent,
+);
 /// Served by hosts; called by plugins (with their runtime token).
 ///
 /// Implemented by the plugin's own type (and served with the generated router) and by
@@ -598,6 +680,50 @@ pub trait PluginLifecycle: ::core::marker::Send + ::core::marker::Sync + 'static
         'async_trait,
         ::core::result::Result<
             crate::codegen::Response<ReportHealthResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait;
+    /// Exchanges the caller's valid runtime token for a fresh one (the old one stays valid
+    /// until it expires, so calls in flight do not fail).
+    fn refresh_token<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<RefreshTokenRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<RefreshTokenResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait;
+    /// Confirms a nonce the host sent to the address the caller declared (see
+    /// `PluginIdentityService.VerifyAddress`).
+    fn confirm_address<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<ConfirmAddressRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<ConfirmAddressResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait;
+    /// Withdraws the caller from the host: its registrations go and its tokens are revoked.
+    fn leave<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<LeaveRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<LeaveResponse>,
             crate::codegen::Status,
         >,
     >
@@ -641,6 +767,58 @@ impl PluginLifecycle for PluginLifecycleClient {
             self.inner.unary(&PLUGIN_LIFECYCLE_REPORT_HEALTH, request),
         )
     }
+    fn refresh_token<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<RefreshTokenRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<RefreshTokenResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        ::std::boxed::Box::pin(
+            self.inner.unary(&PLUGIN_LIFECYCLE_REFRESH_TOKEN, request),
+        )
+    }
+    fn confirm_address<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<ConfirmAddressRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<ConfirmAddressResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        ::std::boxed::Box::pin(
+            self.inner.unary(&PLUGIN_LIFECYCLE_CONFIRM_ADDRESS, request),
+        )
+    }
+    fn leave<'life0, 'async_trait>(
+        &'life0 self,
+        request: crate::codegen::Request<LeaveRequest>,
+    ) -> crate::codegen::BoxFuture<
+        'async_trait,
+        ::core::result::Result<
+            crate::codegen::Response<LeaveResponse>,
+            crate::codegen::Status,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        ::std::boxed::Box::pin(self.inner.unary(&PLUGIN_LIFECYCLE_LEAVE, request))
+    }
 }
 /// Serves an implementation of `PluginLifecycle` on every protocol.
 #[allow(deprecated)]
@@ -660,6 +838,46 @@ pub fn plugin_lifecycle_router(
                     async move {
                         PluginLifecycle::report_health(&*service, request).await
                     }
+                })
+            },
+        )
+        .route(
+            PLUGIN_LIFECYCLE_REFRESH_TOKEN,
+            {
+                let service = ::core::clone::Clone::clone(&service);
+                crate::codegen::unary(move |
+                    request: crate::codegen::Request<RefreshTokenRequest>|
+                {
+                    let service = ::core::clone::Clone::clone(&service);
+                    async move {
+                        PluginLifecycle::refresh_token(&*service, request).await
+                    }
+                })
+            },
+        )
+        .route(
+            PLUGIN_LIFECYCLE_CONFIRM_ADDRESS,
+            {
+                let service = ::core::clone::Clone::clone(&service);
+                crate::codegen::unary(move |
+                    request: crate::codegen::Request<ConfirmAddressRequest>|
+                {
+                    let service = ::core::clone::Clone::clone(&service);
+                    async move {
+                        PluginLifecycle::confirm_address(&*service, request).await
+                    }
+                })
+            },
+        )
+        .route(
+            PLUGIN_LIFECYCLE_LEAVE,
+            {
+                let service = ::core::clone::Clone::clone(&service);
+                crate::codegen::unary(move |
+                    request: crate::codegen::Request<LeaveRequest>|
+                {
+                    let service = ::core::clone::Clone::clone(&service);
+                    async move { PluginLifecycle::leave(&*service, request).await }
                 })
             },
         )
@@ -1027,11 +1245,35 @@ pub fn register_json_types() {
                 SetRuntimeIdentityResponse,
             >("connectplugin.v1.SetRuntimeIdentityResponse");
             crate::codegen::register_json_type_as::<
+                VerifyAddressRequest,
+            >("connectplugin.v1.VerifyAddressRequest");
+            crate::codegen::register_json_type_as::<
+                VerifyAddressResponse,
+            >("connectplugin.v1.VerifyAddressResponse");
+            crate::codegen::register_json_type_as::<
                 ReportHealthRequest,
             >("connectplugin.v1.ReportHealthRequest");
             crate::codegen::register_json_type_as::<
                 ReportHealthResponse,
             >("connectplugin.v1.ReportHealthResponse");
+            crate::codegen::register_json_type_as::<
+                RefreshTokenRequest,
+            >("connectplugin.v1.RefreshTokenRequest");
+            crate::codegen::register_json_type_as::<
+                RefreshTokenResponse,
+            >("connectplugin.v1.RefreshTokenResponse");
+            crate::codegen::register_json_type_as::<
+                ConfirmAddressRequest,
+            >("connectplugin.v1.ConfirmAddressRequest");
+            crate::codegen::register_json_type_as::<
+                ConfirmAddressResponse,
+            >("connectplugin.v1.ConfirmAddressResponse");
+            crate::codegen::register_json_type_as::<
+                LeaveRequest,
+            >("connectplugin.v1.LeaveRequest");
+            crate::codegen::register_json_type_as::<
+                LeaveResponse,
+            >("connectplugin.v1.LeaveResponse");
             crate::codegen::register_json_type_as::<
                 ServiceEndpoint,
             >("connectplugin.v1.ServiceEndpoint");

@@ -202,6 +202,12 @@ pub struct HandshakeRequest {
     /// Optional features the caller supports.
     #[prost(string, repeated, tag="10")]
     pub capabilities: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// Self-registration: where the caller serves what it provides (`<http://10.0.0.7:8080`,>
+    /// `<https://…`,> `unix:///run/plugins/cache.sock`). The host routes calls there only once
+    /// the address matches its allow-list and has passed the address check (see
+    /// `PluginIdentityService.VerifyAddress`). Empty for a plugin that only consumes.
+    #[prost(string, tag="11")]
+    pub address: ::prost::alloc::string::String,
 }
 impl ::prost::Name for HandshakeRequest {
 const NAME: &'static str = "HandshakeRequest";
@@ -290,6 +296,26 @@ const NAME: &'static str = "SetRuntimeIdentityResponse";
 const PACKAGE: &'static str = "connectplugin.v1";
 fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.SetRuntimeIdentityResponse".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.SetRuntimeIdentityResponse".into() }}
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct VerifyAddressRequest {
+    /// The runtime id the host admitted at this address.
+    #[prost(string, tag="1")]
+    pub runtime_id: ::prost::alloc::string::String,
+    /// A single-use random value to confirm.
+    #[prost(string, tag="2")]
+    pub nonce: ::prost::alloc::string::String,
+}
+impl ::prost::Name for VerifyAddressRequest {
+const NAME: &'static str = "VerifyAddressRequest";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.VerifyAddressRequest".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.VerifyAddressRequest".into() }}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct VerifyAddressResponse {
+}
+impl ::prost::Name for VerifyAddressResponse {
+const NAME: &'static str = "VerifyAddressResponse";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.VerifyAddressResponse".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.VerifyAddressResponse".into() }}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ReportHealthRequest {
     #[prost(enumeration="HealthState", tag="1")]
     pub state: i32,
@@ -309,6 +335,56 @@ impl ::prost::Name for ReportHealthResponse {
 const NAME: &'static str = "ReportHealthResponse";
 const PACKAGE: &'static str = "connectplugin.v1";
 fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.ReportHealthResponse".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.ReportHealthResponse".into() }}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RefreshTokenRequest {
+}
+impl ::prost::Name for RefreshTokenRequest {
+const NAME: &'static str = "RefreshTokenRequest";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.RefreshTokenRequest".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.RefreshTokenRequest".into() }}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RefreshTokenResponse {
+    #[prost(string, tag="1")]
+    pub runtime_token: ::prost::alloc::string::String,
+    #[prost(message, optional, tag="2")]
+    pub token_expires_at: ::core::option::Option<::pbjson_types::Timestamp>,
+}
+impl ::prost::Name for RefreshTokenResponse {
+const NAME: &'static str = "RefreshTokenResponse";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.RefreshTokenResponse".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.RefreshTokenResponse".into() }}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ConfirmAddressRequest {
+    #[prost(string, tag="1")]
+    pub nonce: ::prost::alloc::string::String,
+}
+impl ::prost::Name for ConfirmAddressRequest {
+const NAME: &'static str = "ConfirmAddressRequest";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.ConfirmAddressRequest".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.ConfirmAddressRequest".into() }}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ConfirmAddressResponse {
+}
+impl ::prost::Name for ConfirmAddressResponse {
+const NAME: &'static str = "ConfirmAddressResponse";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.ConfirmAddressResponse".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.ConfirmAddressResponse".into() }}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct LeaveRequest {
+    #[prost(string, tag="1")]
+    pub reason: ::prost::alloc::string::String,
+}
+impl ::prost::Name for LeaveRequest {
+const NAME: &'static str = "LeaveRequest";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.LeaveRequest".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.LeaveRequest".into() }}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct LeaveResponse {
+}
+impl ::prost::Name for LeaveResponse {
+const NAME: &'static str = "LeaveResponse";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.LeaveResponse".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.LeaveResponse".into() }}
 /// One provider of a service.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ServiceEndpoint {
@@ -327,6 +403,9 @@ pub struct ServiceEndpoint {
     pub state: i32,
     #[prost(map="string, string", tag="6")]
     pub metadata: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+    /// Its share of traffic under weighted selection.
+    #[prost(uint32, tag="7")]
+    pub weight: u32,
 }
 impl ::prost::Name for ServiceEndpoint {
 const NAME: &'static str = "ServiceEndpoint";
@@ -343,6 +422,9 @@ pub struct RegisterServiceRequest {
     pub service_name: ::prost::alloc::string::String,
     #[prost(map="string, string", tag="4")]
     pub metadata: ::std::collections::HashMap<::prost::alloc::string::String, ::prost::alloc::string::String>,
+    /// Share of traffic under weighted selection (0 counts as 1).
+    #[prost(uint32, tag="5")]
+    pub weight: u32,
 }
 impl ::prost::Name for RegisterServiceRequest {
 const NAME: &'static str = "RegisterServiceRequest";

@@ -1,4 +1,171 @@
 // @generated
+impl serde::Serialize for ConfirmAddressRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.nonce.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("connectplugin.v1.ConfirmAddressRequest", len)?;
+        if !self.nonce.is_empty() {
+            struct_ser.serialize_field("nonce", &self.nonce)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ConfirmAddressRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "nonce",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Nonce,
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "nonce" => Ok(GeneratedField::Nonce),
+                            _ => Ok(GeneratedField::__SkipField__),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ConfirmAddressRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.ConfirmAddressRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ConfirmAddressRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut nonce__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Nonce => {
+                            if nonce__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nonce"));
+                            }
+                            nonce__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ConfirmAddressRequest {
+                    nonce: nonce__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.ConfirmAddressRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ConfirmAddressResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("connectplugin.v1.ConfirmAddressResponse", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ConfirmAddressResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Ok(GeneratedField::__SkipField__)
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ConfirmAddressResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.ConfirmAddressResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ConfirmAddressResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(ConfirmAddressResponse {
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.ConfirmAddressResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for DiscoverServiceRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -723,6 +890,9 @@ impl serde::Serialize for HandshakeRequest {
         if !self.capabilities.is_empty() {
             len += 1;
         }
+        if !self.address.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("connectplugin.v1.HandshakeRequest", len)?;
         if self.core_protocol_version != 0 {
             struct_ser.serialize_field("coreProtocolVersion", &self.core_protocol_version)?;
@@ -754,6 +924,9 @@ impl serde::Serialize for HandshakeRequest {
         if !self.capabilities.is_empty() {
             struct_ser.serialize_field("capabilities", &self.capabilities)?;
         }
+        if !self.address.is_empty() {
+            struct_ser.serialize_field("address", &self.address)?;
+        }
         struct_ser.end()
     }
 }
@@ -781,6 +954,7 @@ impl<'de> serde::Deserialize<'de> for HandshakeRequest {
             "provides",
             "requires",
             "capabilities",
+            "address",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -795,6 +969,7 @@ impl<'de> serde::Deserialize<'de> for HandshakeRequest {
             Provides,
             Requires,
             Capabilities,
+            Address,
             __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
@@ -827,6 +1002,7 @@ impl<'de> serde::Deserialize<'de> for HandshakeRequest {
                             "provides" => Ok(GeneratedField::Provides),
                             "requires" => Ok(GeneratedField::Requires),
                             "capabilities" => Ok(GeneratedField::Capabilities),
+                            "address" => Ok(GeneratedField::Address),
                             _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
@@ -856,6 +1032,7 @@ impl<'de> serde::Deserialize<'de> for HandshakeRequest {
                 let mut provides__ = None;
                 let mut requires__ = None;
                 let mut capabilities__ = None;
+                let mut address__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::CoreProtocolVersion => {
@@ -923,6 +1100,12 @@ impl<'de> serde::Deserialize<'de> for HandshakeRequest {
                             }
                             capabilities__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Address => {
+                            if address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("address"));
+                            }
+                            address__ = Some(map_.next_value()?);
+                        }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -939,6 +1122,7 @@ impl<'de> serde::Deserialize<'de> for HandshakeRequest {
                     provides: provides__.unwrap_or_default(),
                     requires: requires__.unwrap_or_default(),
                     capabilities: capabilities__.unwrap_or_default(),
+                    address: address__.unwrap_or_default(),
                 })
             }
         }
@@ -1228,6 +1412,173 @@ impl<'de> serde::Deserialize<'de> for HealthState {
         deserializer.deserialize_any(GeneratedVisitor)
     }
 }
+impl serde::Serialize for LeaveRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.reason.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("connectplugin.v1.LeaveRequest", len)?;
+        if !self.reason.is_empty() {
+            struct_ser.serialize_field("reason", &self.reason)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for LeaveRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "reason",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Reason,
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "reason" => Ok(GeneratedField::Reason),
+                            _ => Ok(GeneratedField::__SkipField__),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = LeaveRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.LeaveRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<LeaveRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut reason__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Reason => {
+                            if reason__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("reason"));
+                            }
+                            reason__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(LeaveRequest {
+                    reason: reason__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.LeaveRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for LeaveResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("connectplugin.v1.LeaveResponse", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for LeaveResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Ok(GeneratedField::__SkipField__)
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = LeaveResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.LeaveResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<LeaveResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(LeaveResponse {
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.LeaveResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for PluginDescriptor {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1376,6 +1727,192 @@ impl<'de> serde::Deserialize<'de> for PluginDescriptor {
         deserializer.deserialize_struct("connectplugin.v1.PluginDescriptor", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for RefreshTokenRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("connectplugin.v1.RefreshTokenRequest", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RefreshTokenRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Ok(GeneratedField::__SkipField__)
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RefreshTokenRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.RefreshTokenRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RefreshTokenRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(RefreshTokenRequest {
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.RefreshTokenRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for RefreshTokenResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.runtime_token.is_empty() {
+            len += 1;
+        }
+        if self.token_expires_at.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("connectplugin.v1.RefreshTokenResponse", len)?;
+        if !self.runtime_token.is_empty() {
+            struct_ser.serialize_field("runtimeToken", &self.runtime_token)?;
+        }
+        if let Some(v) = self.token_expires_at.as_ref() {
+            struct_ser.serialize_field("tokenExpiresAt", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RefreshTokenResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "runtime_token",
+            "runtimeToken",
+            "token_expires_at",
+            "tokenExpiresAt",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            RuntimeToken,
+            TokenExpiresAt,
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "runtimeToken" | "runtime_token" => Ok(GeneratedField::RuntimeToken),
+                            "tokenExpiresAt" | "token_expires_at" => Ok(GeneratedField::TokenExpiresAt),
+                            _ => Ok(GeneratedField::__SkipField__),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RefreshTokenResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.RefreshTokenResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RefreshTokenResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut runtime_token__ = None;
+                let mut token_expires_at__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::RuntimeToken => {
+                            if runtime_token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("runtimeToken"));
+                            }
+                            runtime_token__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::TokenExpiresAt => {
+                            if token_expires_at__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("tokenExpiresAt"));
+                            }
+                            token_expires_at__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RefreshTokenResponse {
+                    runtime_token: runtime_token__.unwrap_or_default(),
+                    token_expires_at: token_expires_at__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.RefreshTokenResponse", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for RegisterServiceRequest {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1396,6 +1933,9 @@ impl serde::Serialize for RegisterServiceRequest {
         if !self.metadata.is_empty() {
             len += 1;
         }
+        if self.weight != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("connectplugin.v1.RegisterServiceRequest", len)?;
         if !self.service_type.is_empty() {
             struct_ser.serialize_field("serviceType", &self.service_type)?;
@@ -1408,6 +1948,9 @@ impl serde::Serialize for RegisterServiceRequest {
         }
         if !self.metadata.is_empty() {
             struct_ser.serialize_field("metadata", &self.metadata)?;
+        }
+        if self.weight != 0 {
+            struct_ser.serialize_field("weight", &self.weight)?;
         }
         struct_ser.end()
     }
@@ -1425,6 +1968,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
             "service_name",
             "serviceName",
             "metadata",
+            "weight",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -1433,6 +1977,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
             Version,
             ServiceName,
             Metadata,
+            Weight,
             __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
@@ -1459,6 +2004,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                             "version" => Ok(GeneratedField::Version),
                             "serviceName" | "service_name" => Ok(GeneratedField::ServiceName),
                             "metadata" => Ok(GeneratedField::Metadata),
+                            "weight" => Ok(GeneratedField::Weight),
                             _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
@@ -1482,6 +2028,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                 let mut version__ = None;
                 let mut service_name__ = None;
                 let mut metadata__ = None;
+                let mut weight__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::ServiceType => {
@@ -1510,6 +2057,14 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                                 map_.next_value::<std::collections::HashMap<_, _>>()?
                             );
                         }
+                        GeneratedField::Weight => {
+                            if weight__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("weight"));
+                            }
+                            weight__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -1520,6 +2075,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                     version: version__.unwrap_or_default(),
                     service_name: service_name__.unwrap_or_default(),
                     metadata: metadata__.unwrap_or_default(),
+                    weight: weight__.unwrap_or_default(),
                 })
             }
         }
@@ -2427,6 +2983,9 @@ impl serde::Serialize for ServiceEndpoint {
         if !self.metadata.is_empty() {
             len += 1;
         }
+        if self.weight != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("connectplugin.v1.ServiceEndpoint", len)?;
         if !self.provider_id.is_empty() {
             struct_ser.serialize_field("providerId", &self.provider_id)?;
@@ -2448,6 +3007,9 @@ impl serde::Serialize for ServiceEndpoint {
         if !self.metadata.is_empty() {
             struct_ser.serialize_field("metadata", &self.metadata)?;
         }
+        if self.weight != 0 {
+            struct_ser.serialize_field("weight", &self.weight)?;
+        }
         struct_ser.end()
     }
 }
@@ -2467,6 +3029,7 @@ impl<'de> serde::Deserialize<'de> for ServiceEndpoint {
             "endpointUrl",
             "state",
             "metadata",
+            "weight",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2477,6 +3040,7 @@ impl<'de> serde::Deserialize<'de> for ServiceEndpoint {
             EndpointUrl,
             State,
             Metadata,
+            Weight,
             __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
@@ -2505,6 +3069,7 @@ impl<'de> serde::Deserialize<'de> for ServiceEndpoint {
                             "endpointUrl" | "endpoint_url" => Ok(GeneratedField::EndpointUrl),
                             "state" => Ok(GeneratedField::State),
                             "metadata" => Ok(GeneratedField::Metadata),
+                            "weight" => Ok(GeneratedField::Weight),
                             _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
@@ -2530,6 +3095,7 @@ impl<'de> serde::Deserialize<'de> for ServiceEndpoint {
                 let mut endpoint_url__ = None;
                 let mut state__ = None;
                 let mut metadata__ = None;
+                let mut weight__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::ProviderId => {
@@ -2570,6 +3136,14 @@ impl<'de> serde::Deserialize<'de> for ServiceEndpoint {
                                 map_.next_value::<std::collections::HashMap<_, _>>()?
                             );
                         }
+                        GeneratedField::Weight => {
+                            if weight__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("weight"));
+                            }
+                            weight__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -2582,6 +3156,7 @@ impl<'de> serde::Deserialize<'de> for ServiceEndpoint {
                     endpoint_url: endpoint_url__.unwrap_or_default(),
                     state: state__.unwrap_or_default(),
                     metadata: metadata__.unwrap_or_default(),
+                    weight: weight__.unwrap_or_default(),
                 })
             }
         }
@@ -3261,6 +3836,191 @@ impl<'de> serde::Deserialize<'de> for UnregisterServiceResponse {
             }
         }
         deserializer.deserialize_struct("connectplugin.v1.UnregisterServiceResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for VerifyAddressRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.runtime_id.is_empty() {
+            len += 1;
+        }
+        if !self.nonce.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("connectplugin.v1.VerifyAddressRequest", len)?;
+        if !self.runtime_id.is_empty() {
+            struct_ser.serialize_field("runtimeId", &self.runtime_id)?;
+        }
+        if !self.nonce.is_empty() {
+            struct_ser.serialize_field("nonce", &self.nonce)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for VerifyAddressRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "runtime_id",
+            "runtimeId",
+            "nonce",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            RuntimeId,
+            Nonce,
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "runtimeId" | "runtime_id" => Ok(GeneratedField::RuntimeId),
+                            "nonce" => Ok(GeneratedField::Nonce),
+                            _ => Ok(GeneratedField::__SkipField__),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = VerifyAddressRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.VerifyAddressRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<VerifyAddressRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut runtime_id__ = None;
+                let mut nonce__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::RuntimeId => {
+                            if runtime_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("runtimeId"));
+                            }
+                            runtime_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Nonce => {
+                            if nonce__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nonce"));
+                            }
+                            nonce__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VerifyAddressRequest {
+                    runtime_id: runtime_id__.unwrap_or_default(),
+                    nonce: nonce__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.VerifyAddressRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for VerifyAddressResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let len = 0;
+        let struct_ser = serializer.serialize_struct("connectplugin.v1.VerifyAddressResponse", len)?;
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for VerifyAddressResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                            Ok(GeneratedField::__SkipField__)
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = VerifyAddressResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.VerifyAddressResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<VerifyAddressResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                while map_.next_key::<GeneratedField>()?.is_some() {
+                    let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(VerifyAddressResponse {
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.VerifyAddressResponse", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for WatchServiceEvent {
