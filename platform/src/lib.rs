@@ -7,6 +7,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod address;
 pub mod identity;
 pub mod registry;
 pub mod select;
