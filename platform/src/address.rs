@@ -152,11 +152,9 @@ impl AllowList {
                 "too long or with control characters",
             ));
         }
-        let lower = if pattern.starts_with("unix:") {
-            let path = pattern["unix:".len()..].trim_start_matches('/');
-            format!("unix:/{path}")
-        } else {
-            pattern.to_ascii_lowercase()
+        let lower = match pattern.strip_prefix("unix:") {
+            Some(path) => format!("unix:/{}", path.trim_start_matches('/')),
+            None => pattern.to_ascii_lowercase(),
         };
         if !(lower.starts_with("http://") || lower.starts_with("unix:/")) {
             return Err(AddressError::invalid(
