@@ -153,11 +153,12 @@ struct State {
 /// ```
 /// use std::collections::BTreeMap;
 /// use connect_plugin_platform::registry::{NewRegistration, Registry};
+/// use connect_plugin_platform::select::Health;
 /// use connect_plugin_platform::version::VersionFilter;
 ///
 /// let registry = Registry::default();
 /// let id = registry
-///     .register("logger-7f3a", NewRegistration {
+///     .register("logger-7f3a", Health::Healthy, NewRegistration {
 ///         service_type: "logger".into(),
 ///         version: "1.2.0".into(),
 ///         service_name: "logger.v1.LoggerService".into(),
@@ -205,9 +206,13 @@ impl Registry {
 
     /// Registers a service `provider_id` provides; returns the registration's id.
     /// (Whether the plugin may provide the type is the caller's policy to check first.)
+    ///
+    /// `health` is the plugin's health from now on (for all its registrations): the
+    /// registration is never visible in another state first.
     pub fn register(
         &self,
         provider_id: &str,
+        health: Health,
         registration: NewRegistration,
     ) -> Result<String, RegistryError> {
         names::check_service_type(&registration.service_type)?;
@@ -221,11 +226,11 @@ impl Registry {
                 limit: self.limits.max_registrations,
             });
         }
-        let (count, health) = state
+        let (count, old_health) = state
             .providers
             .get(provider_id)
             .copied()
-            .unwrap_or((0, Health::Healthy));
+            .unwrap_or((0, health));
         if count >= self.limits.max_per_provider {
             return Err(RegistryError::Full {
                 what: "registrations of one plugin",
@@ -260,7 +265,7 @@ impl Registry {
         });
         state
             .providers
-            .insert(provider_id.to_owned(), (count + 1, health));
+            .insert(provider_id.to_owned(), (count + 1, old_health));
         state
             .registrations
             .insert(registration_id.clone(), registration.service_type.clone());
@@ -270,6 +275,10 @@ impl Registry {
             .or_insert_with(TypeEntry::new);
         entry.providers.push(provider);
         entry.publish();
+        drop(state);
+        if old_health != health {
+            self.set_health(provider_id, health);
+        }
         Ok(registration_id)
     }
 

@@ -23,7 +23,7 @@ async fn next(w: &mut Watcher) -> Vec<WatchEvent> {
 #[test]
 fn only_the_owner_unregisters() {
     let r = Registry::default();
-    let id = r.register("a-1", reg("logger", "1.0.0")).unwrap();
+    let id = r.register("a-1", Health::Healthy, reg("logger", "1.0.0")).unwrap();
     assert_eq!(
         r.unregister("b-2", &id),
         Err(RegistryError::NotOwner(id.clone()))
@@ -41,14 +41,14 @@ fn only_the_owner_unregisters() {
 #[test]
 fn several_providers_and_versions_as_semver() {
     let r = Registry::default();
-    r.register("a-1", reg("logger", "9.0.0")).unwrap();
-    r.register("b-2", reg("logger", "10.0.0")).unwrap();
+    r.register("a-1", Health::Healthy, reg("logger", "9.0.0")).unwrap();
+    r.register("b-2", Health::Healthy, reg("logger", "10.0.0")).unwrap();
     let ten = r.providers("logger", &VersionFilter::parse("10.0.0").unwrap());
     assert_eq!(ten.len(), 1);
     assert_eq!(ten[0].provider_id, "b-2");
     assert_eq!(r.providers("logger", &VersionFilter::ANY).len(), 2);
     assert!(matches!(
-        r.register("c-3", reg("logger", "1.0")),
+        r.register("c-3", Health::Healthy, reg("logger", "1.0")),
         Err(RegistryError::InvalidVersion(_))
     ));
 }
@@ -57,10 +57,10 @@ fn several_providers_and_versions_as_semver() {
 fn a_plugin_providing_two_types_is_found_under_each() {
     // The seed's GetProviderByRuntimeID ignored the service type.
     let r = Registry::default();
-    r.register("multi-1", reg("logger", "1.0.0")).unwrap();
+    r.register("multi-1", Health::Healthy, reg("logger", "1.0.0")).unwrap();
     let mut cache = reg("cache", "2.0.0");
     cache.service_name = "cache.v1.CacheService".into();
-    r.register("multi-1", cache).unwrap();
+    r.register("multi-1", Health::Healthy, cache).unwrap();
     assert_eq!(
         r.provider("cache", "multi-1").unwrap().service_name,
         "cache.v1.CacheService"
@@ -82,13 +82,13 @@ fn limits_hold() {
         max_per_provider: 2,
         max_types: 2,
     });
-    r.register("a", reg("t1", "1.0.0")).unwrap();
-    r.register("a", reg("t1", "1.0.0")).unwrap();
-    let e = r.register("a", reg("t1", "1.0.0")).unwrap_err();
+    r.register("a", Health::Healthy, reg("t1", "1.0.0")).unwrap();
+    r.register("a", Health::Healthy, reg("t1", "1.0.0")).unwrap();
+    let e = r.register("a", Health::Healthy, reg("t1", "1.0.0")).unwrap_err();
     assert_eq!(e.code(), connect_plugin::Code::ResourceExhausted);
-    r.register("b", reg("t2", "1.0.0")).unwrap();
+    r.register("b", Health::Healthy, reg("t2", "1.0.0")).unwrap();
     assert!(matches!(
-        r.register("c", reg("t2", "1.0.0")),
+        r.register("c", Health::Healthy, reg("t2", "1.0.0")),
         Err(RegistryError::Full {
             what: "registrations",
             ..
@@ -96,7 +96,7 @@ fn limits_hold() {
     ));
     // Types: two in use; a third is refused until one is free.
     r.remove_provider("b");
-    assert!(r.register("c", reg("t3", "1.0.0")).is_ok());
+    assert!(r.register("c", Health::Healthy, reg("t3", "1.0.0")).is_ok());
     assert!(matches!(
         r.watch("t4", VersionFilter::ANY),
         Err(RegistryError::Full {
@@ -108,7 +108,7 @@ fn limits_hold() {
     r.remove_provider("c");
     let w = r.watch("t5", VersionFilter::ANY).unwrap();
     drop(w);
-    r.register("d", reg("t6", "1.0.0")).unwrap();
+    r.register("d", Health::Healthy, reg("t6", "1.0.0")).unwrap();
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn bad_names_are_refused() {
     ] {
         let mut n = reg(t, "1.0.0");
         n.service_name = name.into();
-        let e = r.register("p", n).unwrap_err();
+        let e = r.register("p", Health::Healthy, n).unwrap_err();
         assert_eq!(
             e.code(),
             connect_plugin::Code::InvalidArgument,
@@ -136,12 +136,12 @@ fn bad_names_are_refused() {
 async fn watchers_see_existing_then_additions_removals_and_health() {
     // The seed's watchers got no events for health changes or removals.
     let r = Registry::default();
-    let first = r.register("a-1", reg("logger", "1.0.0")).unwrap();
+    let first = r.register("a-1", Health::Healthy, reg("logger", "1.0.0")).unwrap();
     let mut w = r.watch("logger", VersionFilter::ANY).unwrap();
     let existing = next(&mut w).await;
     assert!(matches!(&existing[..], [WatchEvent::Existing(p)] if p.registration_id == first));
 
-    r.register("b-2", reg("logger", "1.1.0")).unwrap();
+    r.register("b-2", Health::Healthy, reg("logger", "1.1.0")).unwrap();
     assert!(matches!(&next(&mut w).await[..], [WatchEvent::Added(p)] if p.provider_id == "b-2"));
 
     r.set_health("a-1", Health::Unhealthy);
@@ -167,7 +167,7 @@ async fn a_slow_watcher_gets_the_changes_coalesced() {
     let mut ids = Vec::new();
     for i in 0..1000 {
         ids.push(
-            r.register(&format!("p-{i}"), reg("logger", "1.0.0"))
+            r.register(&format!("p-{i}"), Health::Healthy, reg("logger", "1.0.0"))
                 .unwrap(),
         );
     }
@@ -195,8 +195,8 @@ async fn watchers_see_only_versions_they_accept() {
         .watch("logger", VersionFilter::parse("2.0.0").unwrap())
         .unwrap();
     assert!(next(&mut w).await.is_empty());
-    r.register("old", reg("logger", "1.9.0")).unwrap();
-    r.register("new", reg("logger", "2.1.0")).unwrap();
+    r.register("old", Health::Healthy, reg("logger", "1.9.0")).unwrap();
+    r.register("new", Health::Healthy, reg("logger", "2.1.0")).unwrap();
     let events = next(&mut w).await;
     assert!(
         events.iter().all(|e| e.provider().provider_id == "new"),
@@ -215,7 +215,7 @@ fn concurrent_use_stays_consistent() {
             std::thread::spawn(move || {
                 for i in 0..200 {
                     let me = format!("p-{t}");
-                    let id = r.register(&me, reg("logger", "1.0.0")).unwrap();
+                    let id = r.register(&me, Health::Healthy, reg("logger", "1.0.0")).unwrap();
                     r.set_health(
                         &me,
                         if i % 2 == 0 {
@@ -237,4 +237,25 @@ fn concurrent_use_stays_consistent() {
     assert!(state.registrations.is_empty());
     assert!(state.providers.is_empty());
     assert!(state.types.is_empty());
+}
+
+#[tokio::test]
+async fn a_registration_is_visible_only_in_the_health_given() {
+    let r = Registry::default();
+    let mut w = r.watch("logger", VersionFilter::ANY).unwrap();
+    assert!(next(&mut w).await.is_empty());
+    r.register("p", Health::Unhealthy, reg("logger", "1.0.0")).unwrap();
+    let events = next(&mut w).await;
+    assert!(
+        matches!(&events[..], [WatchEvent::Added(p)] if p.health == Health::Unhealthy),
+        "{events:?}"
+    );
+    // A second registration with another health moves the first along.
+    let mut cache = reg("cache", "1.0.0");
+    cache.service_name = "cache.v1.Cache".into();
+    r.register("p", Health::Healthy, cache).unwrap();
+    assert!(matches!(
+        &next(&mut w).await[..],
+        [WatchEvent::Updated(p)] if p.health == Health::Healthy
+    ));
 }
