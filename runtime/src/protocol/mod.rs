@@ -4,7 +4,9 @@
 pub(crate) mod code;
 pub(crate) mod codec;
 pub(crate) mod compression;
+pub(crate) mod detail_json;
 pub(crate) mod framing;
+pub(crate) mod rpc_details;
 pub(crate) mod status;
 pub(crate) mod timeout;
 
