@@ -339,6 +339,27 @@ async fn enveloped_unary(mut raw: RawStreaming) -> Result<ClientOutput, Status> 
     })
 }
 
+/// A call's failure as seen at its deadline: a transport failure (`unavailable`,
+/// `canceled`) at or past the deadline is the deadline. A server gives up on a call at its
+/// deadline by resetting the stream (gRPC servers send RST_STREAM CANCEL), which can reach
+/// the client just before its own timer fires.
+fn past_deadline(error: Status, deadline: tokio::time::Instant) -> Status {
+    let transport = matches!(
+        error.code(),
+        crate::Code::Unavailable | crate::Code::Canceled
+    );
+    if !transport || tokio::time::Instant::now() < deadline {
+        return error;
+    }
+    let mut exceeded = Status::deadline_exceeded(format!(
+        "the call's deadline passed (the call failed: {})",
+        error.message()
+    ));
+    *exceeded.headers_mut() = error.headers().clone();
+    *exceeded.trailers_mut() = error.trailers().clone();
+    exceeded
+}
+
 pin_project_lite::pin_project! {
     /// `fut`, unless `sleep` ends first: then `deadline_exceeded`.
     struct Deadline<F> {
@@ -361,7 +382,12 @@ where
     ) -> std::task::Poll<Self::Output> {
         let this = self.project();
         if let std::task::Poll::Ready(out) = this.fut.poll(cx) {
-            return std::task::Poll::Ready(out);
+            return std::task::Poll::Ready(out.map_err(
+                |e| match this.sleep.as_ref().as_pin_ref() {
+                    Some(sleep) => past_deadline(e, sleep.deadline()),
+                    None => e,
+                },
+            ));
         }
         match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
             Some(std::task::Poll::Ready(())) => {

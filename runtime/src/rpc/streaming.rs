@@ -163,10 +163,22 @@ impl RawStreaming {
     fn body_error(&self, e: &(dyn std::error::Error + 'static)) -> Status {
         match self.side {
             Side::Server => Status::canceled(format!("reading the request failed: {e}")),
+            // A server gives up on a call at its deadline by resetting the stream (gRPC
+            // servers send RST_STREAM CANCEL), which can reach us just before our own timer
+            // fires: past the deadline, that is the deadline.
+            Side::Client if self.deadline_passed() => Status::deadline_exceeded(format!(
+                "the call's deadline passed (the response failed: {e})"
+            )),
             Side::Client => Status::unavailable(format!(
                 "the connection failed while reading the response: {e}"
             )),
         }
+    }
+
+    fn deadline_passed(&self) -> bool {
+        self.deadline
+            .as_ref()
+            .is_some_and(|d| d.deadline() <= tokio::time::Instant::now())
     }
 }
 
@@ -466,5 +478,45 @@ impl<T: Message> Stream for Streaming<T> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Codec, Protocol, StreamType};
+
+    fn client_stream(deadline: Option<Instant>) -> RawStreaming {
+        let framing = Framing::for_client(
+            Protocol::Grpc,
+            StreamType::ServerStreaming,
+            Codec::Proto,
+            Encoding::Identity,
+        );
+        RawStreaming::new(
+            Body::empty(),
+            framing,
+            Encoding::Identity,
+            1024,
+            Side::Client,
+            deadline,
+        )
+    }
+
+    /// A response that fails at or past the call's deadline failed for the deadline (the
+    /// server reset the stream at its deadline, before our timer fired); before it, for
+    /// the connection.
+    #[tokio::test]
+    async fn a_body_failure_past_the_deadline_is_the_deadline() {
+        let failure = std::io::Error::other("stream no longer needed");
+        let past = client_stream(Some(Instant::now()));
+        assert_eq!(
+            past.body_error(&failure).code(),
+            crate::Code::DeadlineExceeded
+        );
+        let future = client_stream(Some(Instant::now() + std::time::Duration::from_secs(60)));
+        assert_eq!(future.body_error(&failure).code(), crate::Code::Unavailable);
+        let none = client_stream(None);
+        assert_eq!(none.body_error(&failure).code(), crate::Code::Unavailable);
     }
 }
