@@ -113,6 +113,11 @@ impl RawServer {
         format!("http://{}", self.addr)
     }
 
+    /// The next request the server saw, if it saw one already.
+    pub fn try_next_request(&mut self) -> Option<Seen> {
+        self.seen.try_recv().ok()
+    }
+
     /// The next request the server saw.
     pub async fn next_request(&mut self) -> Seen {
         self.seen.recv().await.expect("the server runs")
