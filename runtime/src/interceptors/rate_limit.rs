@@ -46,6 +46,7 @@ pub use clock::ManualClock;
 use store::CappedStore;
 
 use super::auth::IdentityExt as _;
+use crate::protocol::rpc_details::RetryInfo;
 use crate::protocol::{ErrorDetail, Status};
 use crate::rpc::{Interceptor, PeerAddr, ServerCall, ServerNext, ServerOutput};
 
@@ -333,13 +334,6 @@ impl RateLimit {
 
 fn usable_runtime_id(value: &HeaderValue) -> bool {
     !value.is_empty() && value.len() <= MAX_RUNTIME_ID_LEN
-}
-
-/// `google.rpc.RetryInfo`.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RetryInfo {
-    #[prost(message, optional, tag = "1")]
-    retry_delay: Option<pbjson_types::Duration>,
 }
 
 fn exhausted(key: &RateKey, wait: Duration) -> Status {

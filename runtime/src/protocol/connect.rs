@@ -99,55 +99,97 @@ fn charset_ok(params: &str) -> bool {
     })
 }
 
-#[derive(Serialize, Deserialize)]
-struct WireError {
-    #[serde(default)]
-    code: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    message: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    details: Vec<WireDetail>,
+/// A Connect error as written.
+#[derive(Serialize)]
+struct WireError<'a> {
+    code: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<WireDetail<'a>>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct WireDetail {
+/// An error detail as written: its type, its bytes, and (for types this runtime knows) the
+/// message as JSON under `debug`, as connect-go writes it.
+#[derive(Serialize)]
+struct WireDetail<'a> {
     #[serde(rename = "type")]
-    type_name: String,
+    type_name: &'a str,
     value: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     debug: Option<serde_json::Value>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct WireEndStream {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    error: Option<WireError>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+/// A Connect error as read: every field optional, and `null` taken as absent, so that a
+/// peer's error with a missing or unknown code still gives its message. Unknown fields
+/// (`debug` among them) are ignored.
+#[derive(Deserialize)]
+struct ReadError {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    details: Option<Vec<ReadDetail>>,
+}
+
+#[derive(Deserialize)]
+struct ReadDetail {
+    #[serde(default, rename = "type")]
+    type_name: String,
+    #[serde(default)]
+    value: String,
+}
+
+#[derive(Serialize)]
+struct WireEndStream<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<WireError<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-fn to_wire(status: &Status) -> WireError {
+#[derive(Deserialize)]
+struct ReadEndStream {
+    #[serde(default)]
+    error: Option<ReadError>,
+    #[serde(default)]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn to_wire(status: &Status) -> WireError<'_> {
     WireError {
-        code: status.code().as_str().to_owned(),
-        message: status.message().to_owned(),
+        code: status.code().as_str(),
+        message: status.message(),
         details: status
             .details()
             .iter()
             .map(|d| WireDetail {
-                type_name: d.type_name().to_owned(),
+                type_name: d.type_name(),
                 value: BASE64_ANY_PAD.encode(d.value()),
-                debug: None,
+                debug: super::detail_json::debug_json(d.type_name(), d.value()),
             })
             .collect(),
     }
 }
 
-fn from_wire(w: WireError) -> Option<Status> {
-    let code: Code = w.code.parse().ok()?;
-    let mut st = Status::new(code, w.message);
-    for d in w.details {
+/// The status a read error stands for. A missing, `null` or unrecognized code gives
+/// `fallback` (the code the HTTP status implies, or `unknown`); the message is kept either
+/// way. `None` when the error says nothing at all (neither a valid code nor a message).
+fn from_wire(w: ReadError, fallback: Code) -> Option<Status> {
+    let code = w
+        .code
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
+        .and_then(|c| c.parse::<Code>().ok());
+    let message = w.message.unwrap_or_default();
+    if code.is_none() && message.is_empty() {
+        return None;
+    }
+    let mut st = Status::new(code.unwrap_or(fallback), message);
+    for d in w.details.unwrap_or_default() {
         // A detail whose bytes do not decode is dropped rather than failing the error.
-        if let Some(v) = decode_base64_lenient(&d.value) {
+        if let Some(v) = decode_base64_lenient(&d.value).filter(|_| !d.type_name.is_empty()) {
             st = st.with_detail(ErrorDetail::new(d.type_name, v));
         }
     }
@@ -156,24 +198,26 @@ fn from_wire(w: WireError) -> Option<Status> {
 
 /// The JSON body of a unary error response.
 pub fn error_to_json(status: &Status) -> Bytes {
-    // Serializing plain strings into a Vec cannot fail.
+    // Serializing plain strings and JSON values into a Vec cannot fail.
     Bytes::from(serde_json::to_vec(&to_wire(status)).unwrap_or_default())
 }
 
-/// Reads a unary error response body; falls back to the code implied by the HTTP status
-/// when the body is not a Connect error (a proxy's HTML page, say).
+/// Reads a unary error response body. The code the HTTP status implies stands in for a
+/// missing, `null` or unrecognized `code`, and for a body that is not a Connect error at
+/// all (a proxy's HTML page, say); a message in the body is kept.
 pub fn error_from_json(body: &[u8], http_status: u16) -> Status {
-    serde_json::from_slice::<WireError>(body)
+    let fallback = Code::from_http_status(http_status);
+    serde_json::from_slice::<Option<ReadError>>(body)
         .ok()
-        .and_then(from_wire)
+        .flatten()
+        .and_then(|w| from_wire(w, fallback))
         .unwrap_or_else(|| {
-            let code = Code::from_http_status(http_status);
             let reason = http::StatusCode::from_u16(http_status)
                 .ok()
                 .and_then(|s| s.canonical_reason())
                 .unwrap_or("");
             Status::new(
-                code,
+                fallback,
                 format!("HTTP status {http_status} {reason}")
                     .trim_end()
                     .to_owned(),
@@ -200,9 +244,11 @@ pub fn end_stream_to_json(error: Option<&Status>, trailers: &HeaderMap) -> Bytes
     Bytes::from(serde_json::to_vec(&end).unwrap_or_default())
 }
 
-/// Parses the end-stream message: the error, if any, and the trailers.
+/// Parses the end-stream message: the error, if any, and the trailers. An `"error": null`
+/// is no error; an error without a valid code is `unknown` (the response's HTTP status, 200,
+/// implies nothing more), keeping its message.
 pub fn parse_end_stream(payload: &[u8]) -> Result<(Option<Status>, HeaderMap), Status> {
-    let end: WireEndStream = serde_json::from_slice(payload)
+    let end: ReadEndStream = serde_json::from_slice(payload)
         .map_err(|e| Status::internal(format!("invalid end-stream message: {e}")))?;
     let mut trailers = HeaderMap::new();
     for (k, v) in end.metadata.unwrap_or_default() {
@@ -219,7 +265,7 @@ pub fn parse_end_stream(payload: &[u8]) -> Result<(Option<Status>, HeaderMap), S
         }
     }
     let error = end.error.map(|w| {
-        from_wire(w).unwrap_or_else(|| {
+        from_wire(w, Code::Unknown).unwrap_or_else(|| {
             Status::unknown("end-stream message carries an error without a valid code")
         })
     });
@@ -330,14 +376,18 @@ fn form_decode(v: &str) -> Result<Vec<u8>, Status> {
     Ok(out)
 }
 
-/// Builds the query string of a Connect GET request.
+/// Builds the query string of a Connect GET request, its parameters in the order the
+/// Connect protocol asks of clients so that equal calls make equal (cacheable) URLs:
+/// `connect`, `base64`, `compression` (when compressed), `encoding`, `message`.
 pub fn encode_get_query(codec: Codec, encoding: Encoding, message: &[u8]) -> String {
-    let mut q = format!("connect=v1&encoding={}", codec.name());
+    let mut q = String::from("connect=v1&base64=1");
     if encoding != Encoding::Identity {
         q.push_str("&compression=");
         q.push_str(encoding.name());
     }
-    q.push_str("&base64=1&message=");
+    q.push_str("&encoding=");
+    q.push_str(codec.name());
+    q.push_str("&message=");
     q.push_str(&super::status::BASE64_URL_ANY_PAD.encode(message));
     q
 }
@@ -392,6 +442,145 @@ mod tests {
             Code::Unimplemented
         );
         assert_eq!(error_from_json(b"", 502).code(), Code::Unavailable);
+    }
+
+    /// The conformance suite's `connect_client_error_endstream` unary cases: a missing,
+    /// `null` or unrecognized code falls back to the HTTP status's, keeping the message.
+    #[test]
+    fn error_without_a_valid_code_keeps_its_message() {
+        for (body, status, code, message) in [
+            (
+                "null",
+                401,
+                Code::Unauthenticated,
+                "HTTP status 401 Unauthorized",
+            ),
+            (
+                r#"{"code": null, "message": "oops"}"#,
+                401,
+                Code::Unauthenticated,
+                "oops",
+            ),
+            (r#"{"message": "oops"}"#, 401, Code::Unauthenticated, "oops"),
+            (
+                r#"{"code": "foobar", "message": "oops"}"#,
+                429,
+                Code::Unavailable,
+                "oops",
+            ),
+            (
+                r#"{"code": 7, "message": "oops"}"#,
+                403,
+                Code::PermissionDenied,
+                "oops",
+            ),
+            (
+                r#"{"code": "unauthenticated"}"#,
+                401,
+                Code::Unauthenticated,
+                "",
+            ),
+            (
+                r#"{"code": "unauthenticated", "message": null}"#,
+                500,
+                Code::Unauthenticated,
+                "",
+            ),
+            (
+                r#"{"code": "out_of_range", "message": "oops", "foobar": "baz"}"#,
+                422,
+                Code::OutOfRange,
+                "oops",
+            ),
+        ] {
+            let st = error_from_json(body.as_bytes(), status);
+            assert_eq!((st.code(), st.message()), (code, message), "{body}");
+        }
+    }
+
+    /// Readers ignore `debug`, whatever it holds.
+    #[test]
+    fn details_are_read_without_their_debug_field() {
+        for debug in [
+            r#""garbage""#,
+            r#"{"name": "test.proto", "foobar": true}"#,
+            "null",
+        ] {
+            let body = format!(
+                r#"{{"code": "out_of_range", "message": "oops", "details": [{{"type": "google.protobuf.FileDescriptorProto", "value": "Cgp0ZXN0LnByb3Rv", "frob": "nitz", "debug": {debug}}}]}}"#
+            );
+            let st = error_from_json(body.as_bytes(), 422);
+            assert_eq!(st.code(), Code::OutOfRange);
+            assert_eq!(st.details().len(), 1, "{body}");
+            assert_eq!(&st.details()[0].value()[..], b"\n\ntest.proto");
+            let (err, _) = parse_end_stream(format!(r#"{{"error": {body}}}"#).as_bytes()).unwrap();
+            assert_eq!(err.unwrap().details().len(), 1);
+        }
+    }
+
+    /// Writers add `debug` for details the runtime can render, and only for those.
+    #[test]
+    fn written_details_carry_debug_json_when_known() {
+        let st = Status::out_of_range("oops")
+            .with_detail(ErrorDetail::new(
+                "google.protobuf.FileDescriptorProto",
+                &b"\n\ntest.proto"[..],
+            ))
+            .with_detail(ErrorDetail::new("acme.v1.Opaque", vec![1, 2, 3]));
+        for json in [
+            error_to_json(&st),
+            end_stream_to_json(Some(&st), &HeaderMap::new()),
+        ] {
+            let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            let err = v.get("error").unwrap_or(&v);
+            assert_eq!(
+                err["details"][0]["debug"],
+                serde_json::json!({"name": "test.proto"})
+            );
+            assert_eq!(err["details"][0]["value"], "Cgp0ZXN0LnByb3Rv");
+            assert!(err["details"][1].get("debug").is_none(), "{err}");
+            assert_eq!(err["details"][1]["value"], "AQID");
+        }
+    }
+
+    /// The suite's `end-stream/*` cases: `"error": null` is success; an error without a
+    /// valid code is `unknown`, keeping its message.
+    #[test]
+    fn end_stream_error_without_a_valid_code_is_unknown() {
+        let (err, _) = parse_end_stream(br#"{"error": null}"#).unwrap();
+        assert!(err.is_none());
+        for body in [
+            r#"{"error": {"code": null, "message": "oops"}}"#,
+            r#"{"error": {"message": "oops"}}"#,
+            r#"{"error": {"code": "foobar", "message": "oops"}}"#,
+        ] {
+            let (err, _) = parse_end_stream(body.as_bytes()).unwrap();
+            let err = err.unwrap();
+            assert_eq!(
+                (err.code(), err.message()),
+                (Code::Unknown, "oops"),
+                "{body}"
+            );
+        }
+        let (err, _) = parse_end_stream(br#"{"error": {"code": "unauthenticated"}}"#).unwrap();
+        assert_eq!(err.unwrap().code(), Code::Unauthenticated);
+        // Unknown top-level fields are not an error: this is a successful end.
+        let (err, t) = parse_end_stream(br#"{"code": "out_of_range", "message": "oops"}"#).unwrap();
+        assert!(err.is_none() && t.is_empty());
+    }
+
+    /// The query parameters come in the order the protocol recommends (connectrpc.com
+    /// protocol reference, `Query-Get`): connect, base64, compression, encoding, message.
+    #[test]
+    fn get_query_parameters_in_protocol_order() {
+        assert_eq!(
+            encode_get_query(Codec::Proto, Encoding::Identity, &[0xfa, 0xfb]),
+            "connect=v1&base64=1&encoding=proto&message=-vs"
+        );
+        assert_eq!(
+            encode_get_query(Codec::Json, Encoding::Gzip, b"{}"),
+            "connect=v1&base64=1&compression=gzip&encoding=json&message=e30"
+        );
     }
 
     #[test]

@@ -448,6 +448,13 @@ impl Framing {
     /// Client side: checks a response's status line and headers. On success returns the
     /// response message encoding; on failure the error (for Connect unary non-200 answers
     /// the body must still be read: see [`Framing::needs_error_body`]).
+    ///
+    /// A status other than 200 gives the code it implies. So does (as gRPC and Connect
+    /// clients do) a content type of another protocol or none at all: the response is not
+    /// an answer in this protocol, and 200 implies `unknown`. This protocol's content type
+    /// with another codec is `internal`. A `grpc-status` in the headers is left to the
+    /// reader of the body: it is the status only if neither body nor trailers follow
+    /// (trailers-only, see [`Framing::trailers_only`]).
     pub(crate) fn check_response(
         &self,
         status: StatusCode,
@@ -459,18 +466,6 @@ impl Framing {
                 format!("HTTP status {status}"),
             ));
         }
-        if self.protocol != Protocol::Connect {
-            // Trailers-only: the status is in the headers.
-            if headers.contains_key(&grpc::STATUS_HEADER) {
-                return match grpc::read_status(headers) {
-                    Ok(Some(e)) => Err(e),
-                    Ok(None) => Err(Status::internal(
-                        "protocol error: trailers-only response without messages",
-                    )),
-                    Err(e) => Err(e),
-                };
-            }
-        }
         // Fast path: exactly the content type this framing sends (and so expects back).
         if headers.get(&CONTENT_TYPE) != Some(&self.response_content_type()) {
             let ct = header_str(headers, &CONTENT_TYPE).unwrap_or("");
@@ -480,10 +475,21 @@ impl Framing {
                 (Protocol::Grpc, _) => grpc::codec(ct),
                 (Protocol::GrpcWeb, _) => grpc_web::codec(ct),
             };
-            if codec != Some(self.codec) {
-                return Err(Status::internal(format!(
-                    "unexpected response content type {ct:?}"
-                )));
+            match codec {
+                Some(codec) if codec == self.codec => {}
+                Some(codec) => {
+                    return Err(Status::internal(format!(
+                        "the response is encoded with {}, the call with {}",
+                        codec.name(),
+                        self.codec.name()
+                    )));
+                }
+                None => {
+                    return Err(Status::new(
+                        super::Code::from_http_status(status.as_u16()),
+                        format!("unexpected response content type {ct:?}"),
+                    ));
+                }
             }
         }
         let (enc, _) = self.encoding_header_names();
@@ -494,6 +500,38 @@ impl Framing {
         Encoding::from_name(name).ok_or_else(|| {
             Status::internal(format!("response uses unsupported compression {name:?}"))
         })
+    }
+
+    /// Client side: the end of a gRPC or gRPC-Web response that had neither body nor
+    /// trailers, read from its headers (trailers-only): the error, if any, and the
+    /// trailers, which are the headers' metadata (as grpc-go reports them). `None` when the
+    /// headers carry no `grpc-status` (and for Connect, which has no such form).
+    pub(crate) fn trailers_only(
+        &self,
+        headers: &HeaderMap,
+    ) -> Option<Result<(Option<Status>, HeaderMap), Status>> {
+        if self.protocol == Protocol::Connect || !headers.contains_key(&grpc::STATUS_HEADER) {
+            return None;
+        }
+        let mut trailers = headers.clone();
+        for name in [
+            CONTENT_TYPE,
+            http::header::CONTENT_LENGTH,
+            grpc::ENCODING_HEADER,
+            grpc::ACCEPT_ENCODING_HEADER,
+        ] {
+            trailers.remove(name);
+        }
+        Some(grpc::read_status(&trailers).map(|error| {
+            for name in [
+                grpc::STATUS_HEADER,
+                grpc::MESSAGE_HEADER,
+                grpc::DETAILS_HEADER,
+            ] {
+                trailers.remove(name);
+            }
+            (error, trailers)
+        }))
     }
 
     /// Client side: whether a non-200 response carries an error body worth reading

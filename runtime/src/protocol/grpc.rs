@@ -82,12 +82,18 @@ pub fn write_status(error: Option<&Status>, headers: &mut HeaderMap) {
 }
 
 /// Reads the status from trailers (or trailers-only headers). `Ok(None)` is success,
-/// `Ok(Some(status))` an error sent by the peer; `Err` when there is no valid status.
+/// `Ok(Some(status))` an error sent by the peer; `Err` when there is no valid status
+/// (`unknown` when there is none at all).
 pub fn read_status(headers: &HeaderMap) -> Result<Option<Status>, Status> {
     let Some(raw) = headers.get(&STATUS_HEADER) else {
-        return Err(Status::internal(
-            "protocol error: no grpc-status in trailers",
-        ));
+        // No status: what went wrong is unknown (grpc-go's choice too); a grpc-message
+        // still says what the peer meant to.
+        let message = headers
+            .get(&MESSAGE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .unwrap_or_else(|| "protocol error: no grpc-status in trailers".to_owned());
+        return Err(Status::unknown(message));
     };
     let n: i32 = raw
         .to_str()

@@ -5,8 +5,10 @@ pub(crate) mod any;
 pub(crate) mod code;
 pub(crate) mod codec;
 pub(crate) mod compression;
+pub(crate) mod detail_json;
 pub(crate) mod framing;
 pub(crate) mod json_types;
+pub(crate) mod rpc_details;
 pub(crate) mod status;
 pub(crate) mod timeout;
 

@@ -242,22 +242,28 @@ impl HttpTransport {
         if !framing.enveloped {
             return Reading::Unary(async move {
                 let mut body = body;
-                let raw = collect_limited(&mut body, max).await.map_err(|e| {
-                    if e.code() == crate::Code::Canceled {
-                        Status::unavailable(e.message())
-                    } else {
-                        e
-                    }
-                })?;
-                let message = encoding.decompress(raw, max)?;
                 let trailers = split_unary_trailers(&mut resp_headers);
-                Ok(ClientOutput {
-                    headers: resp_headers,
-                    body: ClientOutputBody::Unary(message, trailers),
-                })
+                let message = match collect_limited(&mut body, max).await {
+                    Ok(raw) => encoding.decompress(raw, max),
+                    Err(e) if e.code() == crate::Code::Canceled => {
+                        Err(Status::unavailable(e.message()))
+                    }
+                    Err(e) => Err(e),
+                };
+                match message {
+                    Ok(message) => Ok(ClientOutput {
+                        headers: resp_headers,
+                        body: ClientOutputBody::Unary(message, trailers),
+                    }),
+                    Err(e) => Err(e.with_headers(resp_headers).with_trailers(trailers)),
+                }
             });
         }
         let streams = method.stream_type.server_streams();
+        // A trailers-only response (its headers end the stream) has no headers of its own:
+        // they are its trailers, which the stream reports.
+        let trailers_only =
+            http_body::Body::is_end_stream(&body) && framing.trailers_only(&resp_headers).is_some();
         let raw = RawStreaming::new(
             body,
             framing,
@@ -269,12 +275,17 @@ impl HttpTransport {
             if streams { deadline } else { None },
         );
         if streams {
+            let headers = if trailers_only {
+                HeaderMap::new()
+            } else {
+                resp_headers.clone()
+            };
             return Reading::Done(Ok(ClientOutput {
-                headers: resp_headers,
-                body: ClientOutputBody::Stream(Box::new(raw)),
+                headers,
+                body: ClientOutputBody::Stream(Box::new(raw.with_response_headers(resp_headers))),
             }));
         }
-        Reading::Enveloped(enveloped_unary(raw, resp_headers))
+        Reading::Enveloped(enveloped_unary(raw.with_response_headers(resp_headers)))
     }
 }
 
@@ -312,24 +323,47 @@ async fn error_answer(
         .with_trailers(trailers))
 }
 
-/// The one message of a unary response in an envelope, and its trailers.
-async fn enveloped_unary(
-    mut raw: RawStreaming,
-    headers: HeaderMap,
-) -> Result<ClientOutput, Status> {
-    let first = raw.next().await.transpose()?;
+/// The one message of a unary (or client-stream) response in an envelope, and its
+/// trailers. The stream's own error wins; a stream that ends well with no message, or
+/// carries a second, breaks the method's cardinality: `unimplemented`, as the gRPC spec
+/// and connect-go say.
+async fn enveloped_unary(mut raw: RawStreaming) -> Result<ClientOutput, Status> {
+    let Some(first) = raw.next().await.transpose()? else {
+        return Err(raw.annotate(Status::unimplemented(
+            "protocol error: the response has no message, where the method returns one",
+        )));
+    };
     if raw.next().await.transpose()?.is_some() {
-        return Err(Status::internal(
-            "protocol error: more than one response message for a unary call",
-        ));
+        return Err(raw.annotate(Status::unimplemented(
+            "protocol error: the response has more than one message, where the method returns one",
+        )));
     }
-    let first =
-        first.ok_or_else(|| Status::internal("protocol error: the response has no message"))?;
     let trailers = raw.take_trailers().unwrap_or_default();
     Ok(ClientOutput {
-        headers,
+        headers: raw.take_response_headers().unwrap_or_default(),
         body: ClientOutputBody::Unary(first, trailers),
     })
+}
+
+/// A call's failure as seen at its deadline: a transport failure (`unavailable`,
+/// `canceled`) at or past the deadline is the deadline. A server gives up on a call at its
+/// deadline by resetting the stream (gRPC servers send RST_STREAM CANCEL), which can reach
+/// the client just before its own timer fires.
+fn past_deadline(error: Status, deadline: tokio::time::Instant) -> Status {
+    let transport = matches!(
+        error.code(),
+        crate::Code::Unavailable | crate::Code::Canceled
+    );
+    if !transport || tokio::time::Instant::now() < deadline {
+        return error;
+    }
+    let mut exceeded = Status::deadline_exceeded(format!(
+        "the call's deadline passed (the call failed: {})",
+        error.message()
+    ));
+    *exceeded.headers_mut() = error.headers().clone();
+    *exceeded.trailers_mut() = error.trailers().clone();
+    exceeded
 }
 
 pin_project_lite::pin_project! {
@@ -354,7 +388,12 @@ where
     ) -> std::task::Poll<Self::Output> {
         let this = self.project();
         if let std::task::Poll::Ready(out) = this.fut.poll(cx) {
-            return std::task::Poll::Ready(out);
+            return std::task::Poll::Ready(out.map_err(
+                |e| match this.sleep.as_ref().as_pin_ref() {
+                    Some(sleep) => past_deadline(e, sleep.deadline()),
+                    None => e,
+                },
+            ));
         }
         match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
             Some(std::task::Poll::Ready(())) => {

@@ -43,6 +43,13 @@ pub struct RawStreaming {
     deadline: Option<Pin<Box<Sleep>>>,
     trailers: Option<HeaderMap>,
     ended: bool,
+    /// Client side: the response headers, which a failure after them carries, and whose
+    /// `grpc-status` (gRPC, gRPC-Web) ends a response without a body or trailers.
+    response_headers: Option<HeaderMap>,
+    /// Whether any of the body has arrived.
+    received: bool,
+    /// Client side: the response was trailers-only (its headers were its trailers).
+    trailers_only: bool,
     /// Client side: how to start the call again if it fails before its first message.
     resume: Option<Resume>,
     resuming: Option<BoxFuture<'static, Result<super::call::ClientOutput, Status>>>,
@@ -75,6 +82,9 @@ impl RawStreaming {
             deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d.into()))),
             trailers: None,
             ended: false,
+            response_headers: None,
+            received: false,
+            trailers_only: false,
             resume: None,
             resuming: None,
         }
@@ -89,8 +99,39 @@ impl RawStreaming {
         self
     }
 
+    /// Client side: the response headers. An error after them carries them (unless the
+    /// response turns out trailers-only), and a gRPC or gRPC-Web response with neither body
+    /// nor trailers ends with the status they carry (trailers-only), which only this
+    /// decides: a `grpc-status` header next to a body or trailers is ignored.
+    pub(crate) fn with_response_headers(mut self, headers: HeaderMap) -> Self {
+        self.response_headers = Some(headers);
+        self
+    }
+
+    /// Takes the response headers back.
+    pub(crate) fn take_response_headers(&mut self) -> Option<HeaderMap> {
+        self.response_headers.take()
+    }
+
+    /// `error` with what the response carried by the time it failed: the headers (none
+    /// for a trailers-only response: its metadata are trailers) and the trailers.
+    pub(crate) fn annotate(&self, mut error: Status) -> Status {
+        if !self.trailers_only && error.headers().is_empty() {
+            if let Some(h) = &self.response_headers {
+                *error.headers_mut() = h.clone();
+            }
+        }
+        if error.trailers().is_empty() {
+            if let Some(t) = &self.trailers {
+                *error.trailers_mut() = t.clone();
+            }
+        }
+        error
+    }
+
     /// Bytes already read off the body, to be decoded before anything else.
     pub(crate) fn push_received(&mut self, chunk: Bytes) {
+        self.received |= !chunk.is_empty();
         self.decoder.push(chunk);
     }
 
@@ -118,10 +159,22 @@ impl RawStreaming {
     fn body_error(&self, e: &(dyn std::error::Error + 'static)) -> Status {
         match self.side {
             Side::Server => Status::canceled(format!("reading the request failed: {e}")),
+            // A server gives up on a call at its deadline by resetting the stream (gRPC
+            // servers send RST_STREAM CANCEL), which can reach us just before our own timer
+            // fires: past the deadline, that is the deadline.
+            Side::Client if self.deadline_passed() => Status::deadline_exceeded(format!(
+                "the call's deadline passed (the response failed: {e})"
+            )),
             Side::Client => Status::unavailable(format!(
                 "the connection failed while reading the response: {e}"
             )),
         }
+    }
+
+    fn deadline_passed(&self) -> bool {
+        self.deadline
+            .as_ref()
+            .is_some_and(|d| d.deadline() <= tokio::time::Instant::now())
     }
 }
 
@@ -183,6 +236,15 @@ impl Stream for RawStreaming {
 
 impl RawStreaming {
     fn poll_wire(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Status>>> {
+        match self.poll_frames(cx) {
+            Poll::Ready(Some(Err(e))) if self.side == Side::Client => {
+                Poll::Ready(Some(Err(self.annotate(e))))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_frames(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Status>>> {
         let this = self;
         loop {
             if this.ended {
@@ -233,7 +295,10 @@ impl RawStreaming {
                     return this.fail(st);
                 }
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) => this.decoder.push(data),
+                    Ok(data) => {
+                        this.received |= !data.is_empty();
+                        this.decoder.push(data);
+                    }
                     Err(frame) => {
                         if let Ok(t) = frame.into_trailers() {
                             this.trailers = Some(t);
@@ -248,6 +313,22 @@ impl RawStreaming {
                     this.deadline = None;
                     if this.side == Side::Server {
                         return Poll::Ready(None);
+                    }
+                    if !this.received && this.trailers.is_none() {
+                        if let Some(end) = this
+                            .response_headers
+                            .as_ref()
+                            .and_then(|h| this.framing.trailers_only(h))
+                        {
+                            this.trailers_only = true;
+                            return match end {
+                                Err(e) => Poll::Ready(Some(Err(e))),
+                                Ok((error, trailers)) => {
+                                    this.trailers = Some(trailers);
+                                    Poll::Ready(error.map(Err))
+                                }
+                            };
+                        }
                     }
                     if this.framing.ends_with_http_trailers() {
                         let Some(t) = &this.trailers else {
@@ -393,5 +474,45 @@ impl<T: Message> Stream for Streaming<T> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Codec, Protocol, StreamType};
+
+    fn client_stream(deadline: Option<Instant>) -> RawStreaming {
+        let framing = Framing::for_client(
+            Protocol::Grpc,
+            StreamType::ServerStreaming,
+            Codec::Proto,
+            Encoding::Identity,
+        );
+        RawStreaming::new(
+            Body::empty(),
+            framing,
+            Encoding::Identity,
+            1024,
+            Side::Client,
+            deadline,
+        )
+    }
+
+    /// A response that fails at or past the call's deadline failed for the deadline (the
+    /// server reset the stream at its deadline, before our timer fired); before it, for
+    /// the connection.
+    #[tokio::test]
+    async fn a_body_failure_past_the_deadline_is_the_deadline() {
+        let failure = std::io::Error::other("stream no longer needed");
+        let past = client_stream(Some(Instant::now()));
+        assert_eq!(
+            past.body_error(&failure).code(),
+            crate::Code::DeadlineExceeded
+        );
+        let future = client_stream(Some(Instant::now() + std::time::Duration::from_secs(60)));
+        assert_eq!(future.body_error(&failure).code(), crate::Code::Unavailable);
+        let none = client_stream(None);
+        assert_eq!(none.body_error(&failure).code(), crate::Code::Unavailable);
     }
 }

@@ -4,8 +4,8 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -33,12 +33,15 @@ impl Channel {
                 Ok(sender) => return Ok((conn, sender)),
                 Err(e) => {
                     self.forget(&conn);
+                    if let Some(st) = self.speaks_http1(&conn, true) {
+                        return Err(st);
+                    }
                     if retried {
-                        return Err(Status::unavailable(format!(
+                        let st = Status::unavailable(format!(
                             "HTTP/2 connection to {:?} unusable: {e}",
                             self.inner.target
-                        ))
-                        .into_unprocessed());
+                        ));
+                        return Err(self.explain(&conn, st).into_unprocessed());
                     }
                     retried = true;
                 }
@@ -60,9 +63,13 @@ impl Channel {
             .connect(self.inner.connect_timeout)
             .await?;
         let writes = Arc::new(AtomicU64::new(0));
+        let http1_answer = Arc::new(OnceLock::new());
+        let received = Arc::new(AtomicBool::new(false));
         let io = CountWrites {
             io,
             writes: writes.clone(),
+            received: received.clone(),
+            http1_answer: http1_answer.clone(),
         };
         // hyper's client settings where h2's defaults differ (the limits on what the server
         // may send, and the send buffer), and the runtime's windows.
@@ -96,9 +103,50 @@ impl Channel {
             sender,
             closed,
             writes,
+            received,
+            http1_answer,
         });
         *self.inner.h2.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
         Ok(conn)
+    }
+
+    /// The error of a call on `conn` when the server answered HTTP/2 in HTTP/1.1 (it
+    /// speaks only HTTP/1.1 on this port, and took our connection preface for a bad
+    /// request): it says so, and how to call such a server. With `only_certain` false, also
+    /// when the server closed the connection without sending a byte, where an HTTP/2 server
+    /// starts with its SETTINGS (hyper's HTTP/1.1 server closes so on our preface): then it
+    /// says the server may speak only HTTP/1.1.
+    ///
+    /// The call never reached a handler, but sending it again the same way fails the same
+    /// way, so it is not marked unprocessed; nor does the channel switch to HTTP/1.1 by
+    /// itself, which would give up full-duplex streams behind the caller's back.
+    pub(super) fn speaks_http1(&self, conn: &H2Conn, only_certain: bool) -> Option<Status> {
+        const ASK: &str = "to call it over HTTP/1.1, build the channel with \
+                           `.http_version(HttpVersion::Http1)`";
+        let target = &self.inner.target;
+        if let Some(answer) = conn.http1_answer.get() {
+            return Some(Status::unavailable(format!(
+                "the server at {target:?} answered HTTP/2 with HTTP/1.1 ({answer:?}): it does \
+                 not speak HTTP/2 on this connection (h2c, prior knowledge); {ASK}"
+            )));
+        }
+        if only_certain || conn.received.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(Status::unavailable(format!(
+            "the server at {target:?} closed the connection without a word of HTTP/2 (an \
+             HTTP/2 server starts with its settings): it may speak only HTTP/1.1; {ASK}"
+        )))
+    }
+
+    /// `st`, or the error saying the server speaks HTTP/1.1 (see
+    /// [`Channel::speaks_http1`]) when it seems to, keeping whether it was processed.
+    pub(super) fn explain(&self, conn: &H2Conn, st: Status) -> Status {
+        match self.speaks_http1(conn, false) {
+            Some(http1) if st.is_unprocessed() => http1.into_unprocessed(),
+            Some(http1) => http1,
+            None => st,
+        }
     }
 
     pub(super) fn cached(&self) -> Option<Arc<H2Conn>> {
@@ -119,17 +167,62 @@ pub(super) struct H2Conn {
     closed: Arc<AtomicBool>,
     /// How many writes to the connection succeeded (see [`CountWrites`]).
     pub(super) writes: Arc<AtomicU64>,
+    /// Whether the server sent any byte.
+    received: Arc<AtomicBool>,
+    /// The status line, when the server's first bytes were an HTTP/1.x response.
+    http1_answer: Arc<OnceLock<String>>,
 }
 
 /// A client connection's byte stream, counting the writes that succeed: a request queued
 /// while the count stood at `n` has provably not left if the count is still `n` when the
 /// request fails (h2 does not tell).
+///
+/// It also looks at the first bytes the server sends: an HTTP/1.x status line there means
+/// the server speaks only HTTP/1.1 (HTTP/2 would start with a SETTINGS frame).
 struct CountWrites {
     io: Io,
     writes: Arc<AtomicU64>,
+    /// Whether the server sent any byte (its first bytes have then been looked at).
+    received: Arc<AtomicBool>,
+    /// Set to the status line if they were an HTTP/1.x response.
+    http1_answer: Arc<OnceLock<String>>,
 }
 
 impl CountWrites {
+    /// Looks at the first bytes the server sent.
+    fn sniff(&mut self, first: &[u8]) {
+        self.received.store(true, Ordering::Release);
+        if first.starts_with(b"HTTP/1.") {
+            let line = first
+                .split(|&b| b == b'\r' || b == b'\n')
+                .next()
+                .unwrap_or_default();
+            let line = &line[..line.len().min(80)];
+            let _ = self
+                .http1_answer
+                .set(String::from_utf8_lossy(line).into_owned());
+        }
+    }
+
+    /// After a failed write to a server that has sent nothing we read yet: what it did send,
+    /// if anything (an HTTP/1.1 server answers our preface and closes, and our next write
+    /// fails before the answer is read). The connection is lost anyway.
+    fn sniff_after_failure(&mut self, cx: &mut Context<'_>, written: &Poll<io::Result<usize>>) {
+        if self.received.load(Ordering::Relaxed) || !matches!(written, Poll::Ready(Err(_))) {
+            return;
+        }
+        let mut first = [0u8; 128];
+        let mut buf = tokio::io::ReadBuf::new(&mut first);
+        if let Poll::Ready(Ok(())) =
+            tokio::io::AsyncRead::poll_read(Pin::new(&mut self.io), cx, &mut buf)
+        {
+            let n = buf.filled().len();
+            if n > 0 {
+                self.sniff(&first[..n]);
+            }
+        }
+    }
+
     fn count(&self, written: &Poll<io::Result<usize>>) {
         if let Poll::Ready(Ok(n)) = written {
             if *n > 0 {
@@ -147,7 +240,12 @@ impl tokio::io::AsyncRead for CountWrites {
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.io).poll_read(cx, buf);
+        if buf.filled().len() > before && !self.received.load(Ordering::Relaxed) {
+            self.sniff(&buf.filled()[before..]);
+        }
+        r
     }
 }
 
@@ -159,6 +257,7 @@ impl tokio::io::AsyncWrite for CountWrites {
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.io).poll_write(cx, buf);
         self.count(&r);
+        self.sniff_after_failure(cx, &r);
         r
     }
 
@@ -169,6 +268,7 @@ impl tokio::io::AsyncWrite for CountWrites {
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
         self.count(&r);
+        self.sniff_after_failure(cx, &r);
         r
     }
 

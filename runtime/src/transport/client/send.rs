@@ -65,17 +65,38 @@ impl Channel {
         } = sent;
         match response.await {
             Ok(resp) => Ok(resp.map(|stream| Body::h2(stream, guard))),
-            Err(e) if conn.writes.load(Ordering::Relaxed) == written => {
+            Err(e) => match self.speaks_http1(&conn, true) {
+                Some(st) => {
+                    self.forget(&conn);
+                    Err(st)
+                }
+                // Out of line: the future every call awaits stays small.
+                None => Box::pin(self.failed(conn, e, written, copy)).await,
+            },
+        }
+    }
+
+    /// A request on `conn` failed with `e`: sent once more if it never left and a copy was
+    /// kept, else the failure.
+    async fn failed(
+        &self,
+        conn: Arc<H2Conn>,
+        e: h2::Error,
+        written: u64,
+        copy: Option<Box<(http::Request<()>, Outgoing)>>,
+    ) -> Result<http::Response<Body>, Status> {
+        match e {
+            e if conn.writes.load(Ordering::Relaxed) == written => {
                 self.forget(&conn);
                 match copy {
                     Some(copy) => {
                         let (head, body) = *copy;
                         Box::pin(self.resend(head, body)).await
                     }
-                    None => Err(send_error_status(&e).into_unprocessed()),
+                    None => Err(self.explain(&conn, send_error_status(&e).into_unprocessed())),
                 }
             }
-            Err(e) => Err(send_error_status(&e)),
+            e => Err(self.explain(&conn, send_error_status(&e))),
         }
     }
 
