@@ -36,30 +36,30 @@ pub use super::builtin::PluginHealth;
 ///
 /// // A plugin's implementation (here of one of the runtime's own services; a plugin
 /// // implements the trait generated for its own).
-/// struct Lifecycle;
+/// struct Broker;
 ///
 /// #[connect_plugin::async_trait]
-/// impl cp::PluginLifecycle for Lifecycle {
-///     async fn report_health(
+/// impl cp::CapabilityBroker for Broker {
+///     async fn request_capability(
 ///         &self,
-///         _: Request<cp::ReportHealthRequest>,
-///     ) -> Result<Response<cp::ReportHealthResponse>, Status> {
-///         Ok(Response::new(cp::ReportHealthResponse {}))
+///         _: Request<cp::RequestCapabilityRequest>,
+///     ) -> Result<Response<cp::RequestCapabilityResponse>, Status> {
+///         Ok(Response::new(cp::RequestCapabilityResponse::default()))
 ///     }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let cookie = MagicCookie::new("MY_APP_PLUGIN", "b5e3f7a1");
-/// let plugins = PluginSet::new().with::<cp::PluginLifecyclePlugin>(Arc::new(Lifecycle));
+/// let plugins = PluginSet::new().with::<cp::CapabilityBrokerPlugin>(Arc::new(Broker));
 /// let mut config = ServeConfig::new(cookie.clone(), plugins);
 /// config.grace = Duration::from_secs(1);
 ///
 /// // A plugin binary ends its `main` with `connect_plugin::plugin::serve_main(config).await`.
 /// // Here the host serves the same config in its own process, with the same protocol:
 /// let plugin = PluginClient::builder(cookie).in_memory(config).start().await?;
-/// let lifecycle = plugin.dispense::<cp::PluginLifecyclePlugin>()?;
-/// lifecycle.report_health(Request::new(cp::ReportHealthRequest::default())).await?;
+/// let broker = plugin.dispense::<cp::CapabilityBrokerPlugin>()?;
+/// broker.request_capability(Request::new(cp::RequestCapabilityRequest::default())).await?;
 /// plugin.kill().await;
 /// # Ok(()) }
 /// ```
