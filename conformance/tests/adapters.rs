@@ -369,6 +369,17 @@ fn check(name: &str, r: &ClientResponseResult, expect: &Expect) -> Vec<String> {
         format!("{:?}", values(&r.response_trailers, "x-custom-trailer")),
         format!("{:?}", expect.trailer_values),
     );
+    expect_eq(
+        "protocol headers among the trailers",
+        format!(
+            "{:?}",
+            ["grpc-status", "grpc-message", "content-type"]
+                .iter()
+                .flat_map(|n| values(&r.response_trailers, n))
+                .collect::<Vec<_>>()
+        ),
+        "[]".into(),
+    );
     let info = match (r.payloads.first(), &r.error) {
         (Some(p), _) => p.request_info.clone(),
         (None, Some(e)) => request_info_detail(e),

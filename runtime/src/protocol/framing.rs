@@ -557,8 +557,9 @@ impl Framing {
         match self.protocol {
             Protocol::Connect => connect::parse_end_stream(payload),
             _ => {
-                let t = grpc_web::decode_trailers(payload)?;
+                let mut t = grpc_web::decode_trailers(payload)?;
                 let st = grpc::read_status(&t)?;
+                grpc::strip_status(&mut t);
                 Ok((st, t))
             }
         }

@@ -81,6 +81,14 @@ pub fn write_status(error: Option<&Status>, headers: &mut HeaderMap) {
     }
 }
 
+/// Removes the status headers from trailers once the status has been read from them: the
+/// caller sees its own trailers, as in every gRPC implementation.
+pub(crate) fn strip_status(trailers: &mut HeaderMap) {
+    for h in [STATUS_HEADER, MESSAGE_HEADER, DETAILS_HEADER] {
+        trailers.remove(h);
+    }
+}
+
 /// Reads the status from trailers (or trailers-only headers). `Ok(None)` is success,
 /// `Ok(Some(status))` an error sent by the peer; `Err` when there is no valid status
 /// (`unknown` when there is none at all).

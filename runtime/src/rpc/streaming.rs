@@ -336,7 +336,11 @@ impl RawStreaming {
                                 "protocol error: the response ended without trailers",
                             ))));
                         };
-                        return match this.framing.trailers_status(t) {
+                        let status = this.framing.trailers_status(t);
+                        if let Some(t) = &mut this.trailers {
+                            crate::protocol::grpc::strip_status(t);
+                        }
+                        return match status {
                             Ok(None) => Poll::Ready(None),
                             Ok(Some(e)) => Poll::Ready(Some(Err(e))),
                             Err(e) => Poll::Ready(Some(Err(e))),
