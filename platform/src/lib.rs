@@ -8,6 +8,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod address;
+pub mod control;
 pub mod identity;
 pub mod registry;
 pub mod select;

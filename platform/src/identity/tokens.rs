@@ -262,6 +262,14 @@ impl TokenStore {
         before - entries.len()
     }
 
+    /// Whether `runtime` holds a token that has not expired.
+    pub fn holds(&self, runtime: &RuntimeId) -> bool {
+        let now = Instant::now();
+        self.lock()
+            .values()
+            .any(|e| e.runtime == *runtime && e.expires > now)
+    }
+
     /// Drops expired tokens; returns how many.
     pub fn sweep(&self) -> usize {
         self.sweep_at(Instant::now())

@@ -23,7 +23,9 @@ async fn next(w: &mut Watcher) -> Vec<WatchEvent> {
 #[test]
 fn only_the_owner_unregisters() {
     let r = Registry::default();
-    let id = r.register("a-1", Health::Healthy, reg("logger", "1.0.0")).unwrap();
+    let id = r
+        .register("a-1", Health::Healthy, reg("logger", "1.0.0"))
+        .unwrap();
     assert_eq!(
         r.unregister("b-2", &id),
         Err(RegistryError::NotOwner(id.clone()))
@@ -41,8 +43,10 @@ fn only_the_owner_unregisters() {
 #[test]
 fn several_providers_and_versions_as_semver() {
     let r = Registry::default();
-    r.register("a-1", Health::Healthy, reg("logger", "9.0.0")).unwrap();
-    r.register("b-2", Health::Healthy, reg("logger", "10.0.0")).unwrap();
+    r.register("a-1", Health::Healthy, reg("logger", "9.0.0"))
+        .unwrap();
+    r.register("b-2", Health::Healthy, reg("logger", "10.0.0"))
+        .unwrap();
     let ten = r.providers("logger", &VersionFilter::parse("10.0.0").unwrap());
     assert_eq!(ten.len(), 1);
     assert_eq!(ten[0].provider_id, "b-2");
@@ -57,7 +61,8 @@ fn several_providers_and_versions_as_semver() {
 fn a_plugin_providing_two_types_is_found_under_each() {
     // The seed's GetProviderByRuntimeID ignored the service type.
     let r = Registry::default();
-    r.register("multi-1", Health::Healthy, reg("logger", "1.0.0")).unwrap();
+    r.register("multi-1", Health::Healthy, reg("logger", "1.0.0"))
+        .unwrap();
     let mut cache = reg("cache", "2.0.0");
     cache.service_name = "cache.v1.CacheService".into();
     r.register("multi-1", Health::Healthy, cache).unwrap();
@@ -82,11 +87,16 @@ fn limits_hold() {
         max_per_provider: 2,
         max_types: 2,
     });
-    r.register("a", Health::Healthy, reg("t1", "1.0.0")).unwrap();
-    r.register("a", Health::Healthy, reg("t1", "1.0.0")).unwrap();
-    let e = r.register("a", Health::Healthy, reg("t1", "1.0.0")).unwrap_err();
+    r.register("a", Health::Healthy, reg("t1", "1.0.0"))
+        .unwrap();
+    r.register("a", Health::Healthy, reg("t1", "1.0.0"))
+        .unwrap();
+    let e = r
+        .register("a", Health::Healthy, reg("t1", "1.0.0"))
+        .unwrap_err();
     assert_eq!(e.code(), connect_plugin::Code::ResourceExhausted);
-    r.register("b", Health::Healthy, reg("t2", "1.0.0")).unwrap();
+    r.register("b", Health::Healthy, reg("t2", "1.0.0"))
+        .unwrap();
     assert!(matches!(
         r.register("c", Health::Healthy, reg("t2", "1.0.0")),
         Err(RegistryError::Full {
@@ -108,7 +118,8 @@ fn limits_hold() {
     r.remove_provider("c");
     let w = r.watch("t5", VersionFilter::ANY).unwrap();
     drop(w);
-    r.register("d", Health::Healthy, reg("t6", "1.0.0")).unwrap();
+    r.register("d", Health::Healthy, reg("t6", "1.0.0"))
+        .unwrap();
 }
 
 #[test]
@@ -136,12 +147,15 @@ fn bad_names_are_refused() {
 async fn watchers_see_existing_then_additions_removals_and_health() {
     // The seed's watchers got no events for health changes or removals.
     let r = Registry::default();
-    let first = r.register("a-1", Health::Healthy, reg("logger", "1.0.0")).unwrap();
+    let first = r
+        .register("a-1", Health::Healthy, reg("logger", "1.0.0"))
+        .unwrap();
     let mut w = r.watch("logger", VersionFilter::ANY).unwrap();
     let existing = next(&mut w).await;
     assert!(matches!(&existing[..], [WatchEvent::Existing(p)] if p.registration_id == first));
 
-    r.register("b-2", Health::Healthy, reg("logger", "1.1.0")).unwrap();
+    r.register("b-2", Health::Healthy, reg("logger", "1.1.0"))
+        .unwrap();
     assert!(matches!(&next(&mut w).await[..], [WatchEvent::Added(p)] if p.provider_id == "b-2"));
 
     r.set_health("a-1", Health::Unhealthy);
@@ -195,8 +209,10 @@ async fn watchers_see_only_versions_they_accept() {
         .watch("logger", VersionFilter::parse("2.0.0").unwrap())
         .unwrap();
     assert!(next(&mut w).await.is_empty());
-    r.register("old", Health::Healthy, reg("logger", "1.9.0")).unwrap();
-    r.register("new", Health::Healthy, reg("logger", "2.1.0")).unwrap();
+    r.register("old", Health::Healthy, reg("logger", "1.9.0"))
+        .unwrap();
+    r.register("new", Health::Healthy, reg("logger", "2.1.0"))
+        .unwrap();
     let events = next(&mut w).await;
     assert!(
         events.iter().all(|e| e.provider().provider_id == "new"),
@@ -215,7 +231,9 @@ fn concurrent_use_stays_consistent() {
             std::thread::spawn(move || {
                 for i in 0..200 {
                     let me = format!("p-{t}");
-                    let id = r.register(&me, Health::Healthy, reg("logger", "1.0.0")).unwrap();
+                    let id = r
+                        .register(&me, Health::Healthy, reg("logger", "1.0.0"))
+                        .unwrap();
                     r.set_health(
                         &me,
                         if i % 2 == 0 {
@@ -244,7 +262,8 @@ async fn a_registration_is_visible_only_in_the_health_given() {
     let r = Registry::default();
     let mut w = r.watch("logger", VersionFilter::ANY).unwrap();
     assert!(next(&mut w).await.is_empty());
-    r.register("p", Health::Unhealthy, reg("logger", "1.0.0")).unwrap();
+    r.register("p", Health::Unhealthy, reg("logger", "1.0.0"))
+        .unwrap();
     let events = next(&mut w).await;
     assert!(
         matches!(&events[..], [WatchEvent::Added(p)] if p.health == Health::Unhealthy),
