@@ -13,6 +13,7 @@ pub(crate) mod http_transport;
 pub(crate) mod identity;
 pub(crate) mod interceptor;
 pub(crate) mod message;
+pub(crate) mod resolve;
 pub(crate) mod router;
 pub(crate) mod streaming;
 pub(crate) mod trailers;
@@ -29,6 +30,7 @@ pub use http_transport::HttpTransport;
 pub use identity::{Identity, IdentityExt};
 pub use interceptor::{ClientNext, Handler, Interceptor, OwnedClientNext, ServerNext};
 pub use message::{PeerAddr, PeerCertificates, Request, Response};
+pub use resolve::{Resolve, Resolved};
 pub use router::{
     DEFAULT_COMPRESS_MIN_BYTES, DEFAULT_MAX_RECEIVE_MESSAGE_SIZE, DEFAULT_MAX_SEND_MESSAGE_SIZE,
     RouteConflict, Router,

@@ -78,6 +78,8 @@ type Routes = HashMap<Box<str>, Route, std::hash::BuildHasherDefault<PathHasher>
 #[derive(Clone)]
 struct Inner {
     routes: Routes,
+    /// Asked for paths no route is mounted at.
+    fallback: Option<Arc<dyn super::resolve::Resolve>>,
     interceptors: Vec<Arc<dyn Interceptor>>,
     max_receive_message_size: usize,
     max_send_message_size: usize,
@@ -131,6 +133,7 @@ impl Router {
         Router {
             inner: Arc::new(Inner {
                 routes: Routes::default(),
+                fallback: None,
                 interceptors: Vec::new(),
                 max_receive_message_size: DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
                 max_send_message_size: DEFAULT_MAX_SEND_MESSAGE_SIZE,
@@ -261,6 +264,17 @@ impl Router {
         let routes = other.inner.routes.clone();
         self.inner_mut().routes.extend(routes);
         Ok(())
+    }
+
+    /// Serves the paths no route is mounted at through `resolver`, which finds their method
+    /// and handler at call time (a proxy's routes); the router's interceptors and limits
+    /// apply to them as to any route. Replaces an earlier fallback; [`Router::merge`] takes
+    /// no fallback from the other router.
+    ///
+    /// See [`Resolve`](super::Resolve) for an example.
+    pub fn fallback(mut self, resolver: impl super::resolve::Resolve) -> Self {
+        self.inner_mut().fallback = Some(Arc::new(resolver));
+        self
     }
 
     /// Adds an interceptor around every call; the first added runs outermost. A shared one

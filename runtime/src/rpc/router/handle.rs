@@ -72,10 +72,17 @@ impl Inner {
         } else {
             Body::new(body)
         };
-        let Some(route) = self.routes.get(parts.uri.path()) else {
-            return unknown_method(parts.uri.path(), &parts.headers);
+        let (method, handler) = match self.routes.get(parts.uri.path()) {
+            Some(route) => (route.method, route.handler.clone()),
+            None => match self
+                .fallback
+                .as_ref()
+                .and_then(|f| f.resolve(parts.uri.path()))
+            {
+                Some(resolved) => (resolved.method, resolved.handler),
+                None => return unknown_method(parts.uri.path(), &parts.headers),
+            },
         };
-        let method = route.method;
         let negotiated = match negotiate_server(
             &parts.method,
             parts.uri.query(),
@@ -91,7 +98,6 @@ impl Inner {
         let deadline = negotiated.timeout.map(|t| Instant::now() + t);
         let max = self.max_receive_message_size;
         let this = self.clone();
-        let handler = route.handler.clone();
         let headers = parts.headers;
         let extensions = parts.extensions;
         let uri = parts.uri;
