@@ -481,6 +481,27 @@ impl<T: Message> Stream for Streaming<T> {
     }
 }
 
+/// A received stream sent on as it came: each message, still encoded (and decompressed),
+/// is written out again unchanged, as a proxy passes a stream through without decoding it.
+/// A failure of the stream ends the forwarded one with the same error.
+impl super::body::EncodeStream for RawStreaming {
+    fn poll_encode(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut bytes::BytesMut,
+    ) -> Poll<Option<Result<(), Status>>> {
+        match Pin::new(self).poll_next(cx) {
+            Poll::Ready(Some(Ok(message))) => {
+                dst.extend_from_slice(&message);
+                Poll::Ready(Some(Ok(())))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,26 +539,5 @@ mod tests {
         assert_eq!(future.body_error(&failure).code(), crate::Code::Unavailable);
         let none = client_stream(None);
         assert_eq!(none.body_error(&failure).code(), crate::Code::Unavailable);
-    }
-}
-
-/// A received stream sent on as it came: each message, still encoded (and decompressed),
-/// is written out again unchanged, as a proxy passes a stream through without decoding it.
-/// A failure of the stream ends the forwarded one with the same error.
-impl super::body::EncodeStream for RawStreaming {
-    fn poll_encode(
-        &mut self,
-        cx: &mut Context<'_>,
-        dst: &mut bytes::BytesMut,
-    ) -> Poll<Option<Result<(), Status>>> {
-        match Pin::new(self).poll_next(cx) {
-            Poll::Ready(Some(Ok(message))) => {
-                dst.extend_from_slice(&message);
-                Poll::Ready(Some(Ok(())))
-            }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
     }
 }
