@@ -359,6 +359,25 @@ impl Router {
         self.inner.routes.keys().map(|k| &**k)
     }
 
+    /// The methods mounted (not those a [fallback](Router::fallback) resolves): what a
+    /// plugin registers with its host, for instance.
+    ///
+    /// ```
+    /// use connect_plugin::pb::grpc::health::v1::{HEALTH_CHECK, health_router};
+    /// # use connect_plugin::pb::grpc::health::v1 as hv1;
+    /// # struct Up;
+    /// # #[connect_plugin::async_trait]
+    /// # impl hv1::Health for Up {
+    /// #     async fn check(&self, _: connect_plugin::Request<hv1::HealthCheckRequest>) -> Result<connect_plugin::Response<hv1::HealthCheckResponse>, connect_plugin::Status> { unimplemented!() }
+    /// #     async fn watch(&self, _: connect_plugin::Request<hv1::HealthCheckRequest>) -> Result<connect_plugin::Response<connect_plugin::Streaming<hv1::HealthCheckResponse>>, connect_plugin::Status> { unimplemented!() }
+    /// # }
+    /// let router = health_router(std::sync::Arc::new(Up));
+    /// assert!(router.methods().any(|m| *m == HEALTH_CHECK));
+    /// ```
+    pub fn methods(&self) -> impl Iterator<Item = &MethodDescriptor> {
+        self.inner.routes.values().map(|r| &r.method)
+    }
+
     /// Serves one HTTP request.
     pub async fn handle<B>(&self, req: http::Request<B>) -> http::Response<Body>
     where

@@ -1215,6 +1215,9 @@ pub fn register_json_types() {
                 PluginDescriptor,
             >("connectplugin.v1.PluginDescriptor");
             crate::codegen::register_json_type_as::<
+                MethodSpec,
+            >("connectplugin.v1.MethodSpec");
+            crate::codegen::register_json_type_as::<
                 GetHealthRequest,
             >("connectplugin.v1.GetHealthRequest");
             crate::codegen::register_json_type_as::<

@@ -92,6 +92,27 @@ impl ::prost::Name for PluginDescriptor {
 const NAME: &'static str = "PluginDescriptor";
 const PACKAGE: &'static str = "connectplugin.v1";
 fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.PluginDescriptor".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.PluginDescriptor".into() }}
+/// One method of a service, as a provider registers it: the host's router forwards only
+/// the methods registered, reading each as its shape says.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MethodSpec {
+    /// The method's name (`Get`), as in the path `/{service}/{name}`.
+    #[prost(string, tag="1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(enumeration="MethodKind", tag="2")]
+    pub kind: i32,
+    /// The method changes nothing (proto `idempotency_level = NO_SIDE_EFFECTS`): Connect
+    /// callers may use GET.
+    #[prost(bool, tag="3")]
+    pub no_side_effects: bool,
+    /// Repeating the call has the same effect as making it once (`IDEMPOTENT`).
+    #[prost(bool, tag="4")]
+    pub idempotent: bool,
+}
+impl ::prost::Name for MethodSpec {
+const NAME: &'static str = "MethodSpec";
+const PACKAGE: &'static str = "connectplugin.v1";
+fn full_name() -> ::prost::alloc::string::String { "connectplugin.v1.MethodSpec".into() }fn type_url() -> ::prost::alloc::string::String { "/connectplugin.v1.MethodSpec".into() }}
 /// How well a plugin (or a service) can do its work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -124,6 +145,42 @@ impl HealthState {
             "HEALTH_STATE_HEALTHY" => Some(Self::Healthy),
             "HEALTH_STATE_DEGRADED" => Some(Self::Degraded),
             "HEALTH_STATE_UNHEALTHY" => Some(Self::Unhealthy),
+            _ => None,
+        }
+    }
+}
+/// The shape of a method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum MethodKind {
+    Unspecified = 0,
+    Unary = 1,
+    ClientStreaming = 2,
+    ServerStreaming = 3,
+    BidiStreaming = 4,
+}
+impl MethodKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "METHOD_KIND_UNSPECIFIED",
+            Self::Unary => "METHOD_KIND_UNARY",
+            Self::ClientStreaming => "METHOD_KIND_CLIENT_STREAMING",
+            Self::ServerStreaming => "METHOD_KIND_SERVER_STREAMING",
+            Self::BidiStreaming => "METHOD_KIND_BIDI_STREAMING",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "METHOD_KIND_UNSPECIFIED" => Some(Self::Unspecified),
+            "METHOD_KIND_UNARY" => Some(Self::Unary),
+            "METHOD_KIND_CLIENT_STREAMING" => Some(Self::ClientStreaming),
+            "METHOD_KIND_SERVER_STREAMING" => Some(Self::ServerStreaming),
+            "METHOD_KIND_BIDI_STREAMING" => Some(Self::BidiStreaming),
             _ => None,
         }
     }
@@ -425,6 +482,9 @@ pub struct RegisterServiceRequest {
     /// Share of traffic under weighted selection (0 counts as 1).
     #[prost(uint32, tag="5")]
     pub weight: u32,
+    /// The service's methods: the router forwards these and no others.
+    #[prost(message, repeated, tag="6")]
+    pub methods: ::prost::alloc::vec::Vec<MethodSpec>,
 }
 impl ::prost::Name for RegisterServiceRequest {
 const NAME: &'static str = "RegisterServiceRequest";

@@ -1579,6 +1579,235 @@ impl<'de> serde::Deserialize<'de> for LeaveResponse {
         deserializer.deserialize_struct("connectplugin.v1.LeaveResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for MethodKind {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Unspecified => "METHOD_KIND_UNSPECIFIED",
+            Self::Unary => "METHOD_KIND_UNARY",
+            Self::ClientStreaming => "METHOD_KIND_CLIENT_STREAMING",
+            Self::ServerStreaming => "METHOD_KIND_SERVER_STREAMING",
+            Self::BidiStreaming => "METHOD_KIND_BIDI_STREAMING",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for MethodKind {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "METHOD_KIND_UNSPECIFIED",
+            "METHOD_KIND_UNARY",
+            "METHOD_KIND_CLIENT_STREAMING",
+            "METHOD_KIND_SERVER_STREAMING",
+            "METHOD_KIND_BIDI_STREAMING",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = MethodKind;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "METHOD_KIND_UNSPECIFIED" => Ok(MethodKind::Unspecified),
+                    "METHOD_KIND_UNARY" => Ok(MethodKind::Unary),
+                    "METHOD_KIND_CLIENT_STREAMING" => Ok(MethodKind::ClientStreaming),
+                    "METHOD_KIND_SERVER_STREAMING" => Ok(MethodKind::ServerStreaming),
+                    "METHOD_KIND_BIDI_STREAMING" => Ok(MethodKind::BidiStreaming),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for MethodSpec {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.kind != 0 {
+            len += 1;
+        }
+        if self.no_side_effects {
+            len += 1;
+        }
+        if self.idempotent {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("connectplugin.v1.MethodSpec", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if self.kind != 0 {
+            let v = MethodKind::try_from(self.kind)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.kind)))?;
+            struct_ser.serialize_field("kind", &v)?;
+        }
+        if self.no_side_effects {
+            struct_ser.serialize_field("noSideEffects", &self.no_side_effects)?;
+        }
+        if self.idempotent {
+            struct_ser.serialize_field("idempotent", &self.idempotent)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for MethodSpec {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "kind",
+            "no_side_effects",
+            "noSideEffects",
+            "idempotent",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Kind,
+            NoSideEffects,
+            Idempotent,
+            __SkipField__,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "kind" => Ok(GeneratedField::Kind),
+                            "noSideEffects" | "no_side_effects" => Ok(GeneratedField::NoSideEffects),
+                            "idempotent" => Ok(GeneratedField::Idempotent),
+                            _ => Ok(GeneratedField::__SkipField__),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = MethodSpec;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct connectplugin.v1.MethodSpec")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<MethodSpec, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut kind__ = None;
+                let mut no_side_effects__ = None;
+                let mut idempotent__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Kind => {
+                            if kind__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("kind"));
+                            }
+                            kind__ = Some(map_.next_value::<MethodKind>()? as i32);
+                        }
+                        GeneratedField::NoSideEffects => {
+                            if no_side_effects__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("noSideEffects"));
+                            }
+                            no_side_effects__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Idempotent => {
+                            if idempotent__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("idempotent"));
+                            }
+                            idempotent__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MethodSpec {
+                    name: name__.unwrap_or_default(),
+                    kind: kind__.unwrap_or_default(),
+                    no_side_effects: no_side_effects__.unwrap_or_default(),
+                    idempotent: idempotent__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("connectplugin.v1.MethodSpec", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for PluginDescriptor {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -1936,6 +2165,9 @@ impl serde::Serialize for RegisterServiceRequest {
         if self.weight != 0 {
             len += 1;
         }
+        if !self.methods.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("connectplugin.v1.RegisterServiceRequest", len)?;
         if !self.service_type.is_empty() {
             struct_ser.serialize_field("serviceType", &self.service_type)?;
@@ -1951,6 +2183,9 @@ impl serde::Serialize for RegisterServiceRequest {
         }
         if self.weight != 0 {
             struct_ser.serialize_field("weight", &self.weight)?;
+        }
+        if !self.methods.is_empty() {
+            struct_ser.serialize_field("methods", &self.methods)?;
         }
         struct_ser.end()
     }
@@ -1969,6 +2204,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
             "serviceName",
             "metadata",
             "weight",
+            "methods",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -1978,6 +2214,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
             ServiceName,
             Metadata,
             Weight,
+            Methods,
             __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
@@ -2005,6 +2242,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                             "serviceName" | "service_name" => Ok(GeneratedField::ServiceName),
                             "metadata" => Ok(GeneratedField::Metadata),
                             "weight" => Ok(GeneratedField::Weight),
+                            "methods" => Ok(GeneratedField::Methods),
                             _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
@@ -2029,6 +2267,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                 let mut service_name__ = None;
                 let mut metadata__ = None;
                 let mut weight__ = None;
+                let mut methods__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::ServiceType => {
@@ -2065,6 +2304,12 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Methods => {
+                            if methods__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("methods"));
+                            }
+                            methods__ = Some(map_.next_value()?);
+                        }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -2076,6 +2321,7 @@ impl<'de> serde::Deserialize<'de> for RegisterServiceRequest {
                     service_name: service_name__.unwrap_or_default(),
                     metadata: metadata__.unwrap_or_default(),
                     weight: weight__.unwrap_or_default(),
+                    methods: methods__.unwrap_or_default(),
                 })
             }
         }
