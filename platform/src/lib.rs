@@ -10,6 +10,7 @@
 pub mod address;
 pub mod control;
 pub mod identity;
+pub mod methods;
 pub mod registry;
 pub mod select;
 pub mod version;

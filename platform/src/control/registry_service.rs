@@ -121,12 +121,16 @@ impl cp::ServiceRegistry for RegistryService {
                 given
             }
         };
+        let service_name = pick(req.service_name, &declared.service_name);
+        crate::registry::names::check_service_name(&service_name)?;
+        let methods = crate::methods::descriptors(&service_name, &req.methods)?;
         let registration = NewRegistration {
             service_type: req.service_type,
             version: pick(req.version, &declared.version),
-            service_name: pick(req.service_name, &declared.service_name),
+            service_name,
             metadata: req.metadata.into_iter().collect(),
             weight: req.weight.max(1),
+            methods,
         };
         let id = plane.registry.register(
             member.runtime_id.as_str(),

@@ -67,6 +67,7 @@ mod tests {
             metadata: Default::default(),
             weight: 1,
             health,
+            methods: Vec::new(),
         })
     }
 

@@ -33,6 +33,8 @@ pub struct Provider {
     pub weight: u32,
     /// Its plugin's health.
     pub health: Health,
+    /// The methods the router forwards to it.
+    pub methods: Vec<connect_plugin::rpc::MethodDescriptor>,
 }
 
 /// What a plugin registers.
@@ -48,6 +50,8 @@ pub struct NewRegistration {
     pub metadata: BTreeMap<String, String>,
     /// Share of traffic under weighted selection.
     pub weight: u32,
+    /// The service's methods (see [`crate::methods::descriptors`]).
+    pub methods: Vec<connect_plugin::rpc::MethodDescriptor>,
 }
 
 /// How much the registry holds at most.
@@ -164,6 +168,7 @@ struct State {
 ///         service_name: "logger.v1.LoggerService".into(),
 ///         metadata: BTreeMap::new(),
 ///         weight: 1,
+///         methods: Vec::new(),
 ///     })
 ///     .unwrap();
 /// assert_eq!(registry.providers("logger", &VersionFilter::ANY).len(), 1);
@@ -262,6 +267,7 @@ impl Registry {
             metadata: registration.metadata,
             weight: registration.weight,
             health,
+            methods: registration.methods,
         });
         state
             .providers

@@ -10,6 +10,7 @@ fn reg(service_type: &str, version: &str) -> NewRegistration {
         service_name: "logger.v1.LoggerService".to_owned(),
         metadata: BTreeMap::new(),
         weight: 1,
+        methods: Vec::new(),
     }
 }
 
