@@ -177,8 +177,8 @@ struct Proxy {
 }
 
 impl Resolve for Proxy {
-    fn resolve(&self, path: &str) -> Option<Resolved> {
-        let method = match path.strip_prefix("/proxy")? {
+    fn resolve(&self, request: &http::request::Parts) -> Option<Resolved> {
+        let method = match request.uri.path().strip_prefix("/proxy")? {
             p if p == UNARY.path => UNARY,
             p if p == BIDI.path => BIDI,
             _ => return None,

@@ -40,8 +40,8 @@ impl std::fmt::Debug for Resolved {
 /// struct EchoAll;
 ///
 /// impl Resolve for EchoAll {
-///     fn resolve(&self, path: &str) -> Option<Resolved> {
-///         path.starts_with("/echo/").then(|| Resolved {
+///     fn resolve(&self, request: &http::request::Parts) -> Option<Resolved> {
+///         request.uri.path().starts_with("/echo/").then(|| Resolved {
 ///             method: ANY,
 ///             handler: rpc::unary(|req: Request<String>| async move {
 ///                 Ok(Response::new(req.into_inner()))
@@ -54,7 +54,9 @@ impl std::fmt::Debug for Resolved {
 /// # let _ = router;
 /// ```
 pub trait Resolve: Send + Sync + 'static {
-    /// The method and handler for `path`; `None` answers `unimplemented` (in the caller's
-    /// protocol), as for any path nobody serves.
-    fn resolve(&self, path: &str) -> Option<Resolved>;
+    /// The method and handler for the request (its path, and its HTTP method and headers
+    /// for a resolver that needs them before the request is read, such as the content type
+    /// telling a unary Connect call from a stream); `None` answers `unimplemented` (in the
+    /// caller's protocol), as for any path nobody serves.
+    fn resolve(&self, request: &http::request::Parts) -> Option<Resolved>;
 }

@@ -74,11 +74,7 @@ impl Inner {
         };
         let (method, handler) = match self.routes.get(parts.uri.path()) {
             Some(route) => (route.method, route.handler.clone()),
-            None => match self
-                .fallback
-                .as_ref()
-                .and_then(|f| f.resolve(parts.uri.path()))
-            {
+            None => match self.fallback.as_ref().and_then(|f| f.resolve(&parts)) {
                 Some(resolved) => (resolved.method, resolved.handler),
                 None => return unknown_method(parts.uri.path(), &parts.headers),
             },
