@@ -7,10 +7,14 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+mod platform;
+pub use platform::Platform;
+
 pub mod address;
 pub mod control;
 pub mod identity;
 pub mod methods;
 pub mod registry;
+pub mod router;
 pub mod select;
 pub mod version;

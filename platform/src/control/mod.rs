@@ -110,7 +110,7 @@ impl ControlPlane {
 
     /// The services, as one router: `HandshakeService`, `ServiceRegistry`,
     /// `PluginLifecycle`.
-    pub fn router(self: &Arc<Self>) -> Router {
+    pub(crate) fn router(self: &Arc<Self>) -> Router {
         cp::handshake_service_router(Arc::new(Admission(self.clone())))
             .merge(cp::service_registry_router(Arc::new(RegistryService(
                 self.clone(),

@@ -1,0 +1,466 @@
+//! Host-mediated calls over real sockets: a provider admitted, checked and registered; a
+//! consumer calling it through `/services/{type}/…` with a plain client pointed at the
+//! prefix — every protocol, unary and full-duplex bidi, HTTP/2 and HTTP/1.1 — and the
+//! router refusing what it must.
+
+use std::sync::{Arc, Mutex};
+
+use connect_plugin::interceptors::auth::BearerToken;
+use connect_plugin::pb::connectplugin::v1 as cp;
+use connect_plugin::rpc::{self, Idempotency, MethodDescriptor};
+use connect_plugin::transport::{HttpVersion, ListenAddr, RunningServer};
+use connect_plugin::{
+    Channel, Client, ClientConfig, Code, Protocol, Request, Response, Router, Server, Status,
+    StreamType, Streaming,
+};
+use connect_plugin_platform::Platform;
+use connect_plugin_platform::address::AllowList;
+use connect_plugin_platform::control::{AddressCheck, PlatformConfig};
+use connect_plugin_platform::identity::{JoinTokens, SelfIdPattern};
+use connect_plugin_platform::methods::spec;
+use futures_util::StreamExt as _;
+use http::HeaderValue;
+
+const JOIN: &str = "join-secret-for-router-tests";
+
+/// `message Msg { string text = 1; }`, by hand.
+#[derive(Clone, PartialEq, prost::Message, serde::Serialize, serde::Deserialize)]
+struct Msg {
+    #[prost(string, tag = "1")]
+    #[serde(default)]
+    text: String,
+}
+
+const SAY: MethodDescriptor =
+    MethodDescriptor::new("/echo.v1.Echo/Say", StreamType::Unary, Idempotency::Unknown);
+const CHAT: MethodDescriptor = MethodDescriptor::new(
+    "/echo.v1.Echo/Chat",
+    StreamType::BidiStreaming,
+    Idempotency::Unknown,
+);
+
+fn msg(text: &str) -> Msg {
+    Msg { text: text.into() }
+}
+
+fn url(server: &RunningServer) -> String {
+    match server.local_addr() {
+        ListenAddr::Tcp(a) => format!("http://{a}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// What the provider saw of each call: the caller header and whether a credential got
+/// through.
+type Seen = Arc<Mutex<Vec<(Option<String>, bool)>>>;
+
+/// The provider's own server: its echo service and the address check.
+struct Check {
+    host: String,
+    token: Mutex<Option<String>>,
+}
+
+#[connect_plugin::async_trait]
+impl cp::PluginIdentityService for Check {
+    async fn get_plugin_info(
+        &self,
+        _: Request<cp::GetPluginInfoRequest>,
+    ) -> Result<Response<cp::GetPluginInfoResponse>, Status> {
+        Err(Status::unimplemented("not here"))
+    }
+
+    async fn set_runtime_identity(
+        &self,
+        _: Request<cp::SetRuntimeIdentityRequest>,
+    ) -> Result<Response<cp::SetRuntimeIdentityResponse>, Status> {
+        Err(Status::unimplemented("not here"))
+    }
+
+    async fn verify_address(
+        &self,
+        request: Request<cp::VerifyAddressRequest>,
+    ) -> Result<Response<cp::VerifyAddressResponse>, Status> {
+        let token = self.token.lock().unwrap().clone().unwrap_or_default();
+        let lifecycle = cp::PluginLifecycleClient::new(
+            Client::new(Channel::builder(&self.host).unwrap().build())
+                .with_interceptor(BearerToken::new(&token).unwrap()),
+        );
+        cp::PluginLifecycle::confirm_address(
+            &lifecycle,
+            Request::new(cp::ConfirmAddressRequest {
+                nonce: request.into_inner().nonce,
+            }),
+        )
+        .await?;
+        Ok(Response::new(cp::VerifyAddressResponse {}))
+    }
+}
+
+fn echo(seen: Seen, name: &'static str) -> Router {
+    let seen2 = seen.clone();
+    Router::new()
+        .route(
+            SAY,
+            rpc::unary(move |req: Request<Msg>| {
+                let seen = seen.clone();
+                async move {
+                    let caller = req
+                        .headers()
+                        .get("connect-plugin-caller")
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    let credential = req.headers().contains_key("authorization");
+                    seen.lock().unwrap().push((caller, credential));
+                    let text = req.into_inner().text;
+                    if text == "fail" {
+                        let mut e = Status::failed_precondition("told to fail");
+                        e.trailers_mut()
+                            .insert("x-why", HeaderValue::from_static("asked"));
+                        return Err(e);
+                    }
+                    let mut resp = Response::new(msg(&format!("{name}: {text}")));
+                    resp.trailers_mut()
+                        .insert("x-served-by", HeaderValue::from_static(name));
+                    Ok(resp)
+                }
+            }),
+        )
+        .route(
+            CHAT,
+            rpc::bidi_streaming(move |req: Request<Streaming<Msg>>| {
+                let _ = &seen2;
+                async move {
+                    let out = req
+                        .into_inner()
+                        .map(|m| m.map(|m| msg(&m.text.to_uppercase())));
+                    let mut resp = Response::new(out);
+                    resp.trailers_mut()
+                        .insert("x-chat", HeaderValue::from_static("over"));
+                    Ok(resp)
+                }
+            }),
+        )
+}
+
+struct World {
+    platform: Platform,
+    host: String,
+    _host_server: RunningServer,
+    _providers: Vec<RunningServer>,
+    provider_ids: Vec<String>,
+    consumer_token: String,
+    seen: Seen,
+}
+
+async fn handshake(host: &str, req: cp::HandshakeRequest) -> cp::HandshakeResponse {
+    let c = cp::HandshakeServiceClient::new(
+        Client::new(Channel::builder(host).unwrap().build())
+            .with_interceptor(BearerToken::new(JOIN).unwrap()),
+    );
+    cp::HandshakeService::handshake(&c, Request::new(req))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// A host with `providers` echo providers (checked, registered) and one consumer.
+async fn world(providers: usize) -> World {
+    let platform = Platform::new(PlatformConfig {
+        join_tokens: JoinTokens::new()
+            .with(SelfIdPattern::parse("echo-*").unwrap(), JOIN)
+            .with(SelfIdPattern::parse("app").unwrap(), JOIN),
+        allow: AllowList::new().with("http://127.0.0.1:*").unwrap(),
+        ..PlatformConfig::default()
+    });
+    let host_server = Server::new(platform.router())
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let host = url(&host_server);
+    let seen: Seen = Arc::default();
+    let mut servers = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..providers {
+        let name: &'static str = Box::leak(format!("echo-{i}").into_boxed_str());
+        let check = Arc::new(Check {
+            host: host.clone(),
+            token: Mutex::new(None),
+        });
+        let router =
+            echo(seen.clone(), name).merge(cp::plugin_identity_service_router(check.clone()));
+        let methods: Vec<cp::MethodSpec> = router
+            .methods()
+            .filter(|m| m.service() == "echo.v1.Echo")
+            .map(spec)
+            .collect();
+        let server = Server::new(router).bind("127.0.0.1:0").await.unwrap();
+        let admitted = handshake(
+            &host,
+            cp::HandshakeRequest {
+                core_protocol_version: 1,
+                app_protocol_versions: vec![1],
+                self_id: name.to_owned(),
+                provides: vec![cp::ServiceDeclaration {
+                    r#type: "echo".into(),
+                    version: "1.0.0".into(),
+                    service_name: "echo.v1.Echo".into(),
+                }],
+                address: url(&server),
+                ..Default::default()
+            },
+        )
+        .await;
+        *check.token.lock().unwrap() = Some(admitted.runtime_token.clone());
+        let registry = cp::ServiceRegistryClient::new(
+            Client::new(Channel::builder(&host).unwrap().build())
+                .with_interceptor(BearerToken::new(&admitted.runtime_token).unwrap()),
+        );
+        cp::ServiceRegistry::register_service(
+            &registry,
+            Request::new(cp::RegisterServiceRequest {
+                service_type: "echo".into(),
+                methods,
+                ..Default::default()
+            }),
+        )
+        .await
+        .unwrap();
+        let member = platform
+            .control_plane()
+            .members
+            .find(&admitted.runtime_id)
+            .unwrap();
+        assert_eq!(member.address_checked().await, AddressCheck::Verified);
+        servers.push(server);
+        ids.push(admitted.runtime_id);
+    }
+    let consumer = handshake(
+        &host,
+        cp::HandshakeRequest {
+            core_protocol_version: 1,
+            app_protocol_versions: vec![1],
+            self_id: "app".into(),
+            requires: vec![cp::ServiceDependency {
+                r#type: "echo".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    )
+    .await;
+    World {
+        platform,
+        host,
+        _host_server: host_server,
+        _providers: servers,
+        provider_ids: ids,
+        consumer_token: consumer.runtime_token,
+        seen,
+    }
+}
+
+fn through(w: &World, prefix: &str, protocol: Protocol, version: HttpVersion) -> Client {
+    Client::with_config(
+        Channel::builder(&format!("{}{prefix}", w.host))
+            .unwrap()
+            .http_version(version)
+            .build(),
+        ClientConfig {
+            protocol,
+            ..ClientConfig::default()
+        },
+    )
+    .with_interceptor(BearerToken::new(&w.consumer_token).unwrap())
+}
+
+#[tokio::test]
+async fn a_plain_client_calls_a_provider_through_the_host_in_every_protocol() {
+    let w = world(1).await;
+    for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
+        let c = through(&w, "/services/echo/-", protocol, HttpVersion::Http2);
+        let mut req = Request::new(msg("hi"));
+        // A claim of another identity is replaced by the host's.
+        req.headers_mut()
+            .insert("connect-plugin-caller", HeaderValue::from_static("root"));
+        let resp: Response<Msg> = c.unary(&SAY, req).await.unwrap();
+        assert_eq!(resp.trailers()["x-served-by"], "echo-0", "{protocol:?}");
+        assert_eq!(resp.into_inner().text, "echo-0: hi");
+
+        let err = c
+            .unary::<Msg, Msg>(&SAY, Request::new(msg("fail")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{protocol:?}");
+        assert_eq!(err.trailers()["x-why"], "asked", "{protocol:?}");
+
+        // Full duplex through the host: each answer before the next request.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Msg>(1);
+        let requests =
+            Streaming::from_messages(futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|m| (m, rx))
+            }));
+        tx.send(msg("a")).await.unwrap();
+        let mut answers = c
+            .bidi_streaming::<Msg, Msg>(&CHAT, Request::new(requests))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(answers.message().await.unwrap().unwrap().text, "A");
+        tx.send(msg("b")).await.unwrap();
+        assert_eq!(answers.message().await.unwrap().unwrap().text, "B");
+        drop(tx);
+        assert!(answers.message().await.unwrap().is_none());
+        assert_eq!(
+            answers.trailers().unwrap()["x-chat"],
+            "over",
+            "{protocol:?}"
+        );
+    }
+    // Unary over HTTP/1.1 too.
+    let h1 = through(
+        &w,
+        "/services/echo/-",
+        Protocol::Connect,
+        HttpVersion::Http1,
+    );
+    let resp: Response<Msg> = h1.unary(&SAY, Request::new(msg("old"))).await.unwrap();
+    assert_eq!(resp.into_inner().text, "echo-0: old");
+    // The provider saw the host's word for who called, never the caller's credential.
+    let consumer_id = w
+        .platform
+        .control_plane()
+        .tokens
+        .verify(&w.consumer_token)
+        .unwrap()
+        .to_string();
+    for (caller, credential) in w.seen.lock().unwrap().iter() {
+        assert_eq!(caller.as_deref(), Some(consumer_id.as_str()));
+        assert!(!credential);
+    }
+}
+
+#[tokio::test]
+async fn calls_go_to_the_provider_named_or_spread_over_all() {
+    let w = world(2).await;
+    let named = through(
+        &w,
+        &format!("/services/echo/{}", w.provider_ids[1]),
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    for _ in 0..3 {
+        let r: Response<Msg> = named.unary(&SAY, Request::new(msg("x"))).await.unwrap();
+        assert_eq!(r.into_inner().text, "echo-1: x");
+    }
+    let any = through(
+        &w,
+        "/services/echo/-",
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    let mut served = std::collections::BTreeSet::new();
+    for _ in 0..4 {
+        let r: Response<Msg> = any.unary(&SAY, Request::new(msg("x"))).await.unwrap();
+        served.insert(r.into_inner().text);
+    }
+    assert_eq!(served.len(), 2, "round-robin reaches both: {served:?}");
+}
+
+#[tokio::test]
+async fn the_router_refuses_what_it_must() {
+    let w = world(1).await;
+    let code = |r: Result<Response<Msg>, Status>| r.unwrap_err().code();
+    // No token.
+    let anonymous = Client::new(
+        Channel::builder(&format!("{}/services/echo/-", w.host))
+            .unwrap()
+            .build(),
+    );
+    assert_eq!(
+        code(anonymous.unary(&SAY, Request::new(msg("x"))).await),
+        Code::Unauthenticated
+    );
+    // A provider's token is valid, but the provider did not declare echo as a dependency.
+    let provider_token = {
+        let plane = w.platform.control_plane();
+        let issued = plane
+            .tokens
+            .issue(&plane.members.find(&w.provider_ids[0]).unwrap().runtime_id)
+            .unwrap();
+        issued.token
+    };
+    let undeclared = Client::new(
+        Channel::builder(&format!("{}/services/echo/-", w.host))
+            .unwrap()
+            .build(),
+    )
+    .with_interceptor(BearerToken::new(&provider_token).unwrap());
+    assert_eq!(
+        code(undeclared.unary(&SAY, Request::new(msg("x"))).await),
+        Code::PermissionDenied
+    );
+    // An unknown provider, and a method the provider does not serve.
+    let nobody = through(
+        &w,
+        "/services/echo/echo-nobody",
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    assert_eq!(
+        code(nobody.unary(&SAY, Request::new(msg("x"))).await),
+        Code::NotFound
+    );
+    const OTHER: MethodDescriptor = MethodDescriptor::new(
+        "/echo.v1.Echo/Other",
+        StreamType::Unary,
+        Idempotency::Unknown,
+    );
+    let c = through(
+        &w,
+        "/services/echo/-",
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    assert_eq!(
+        code(c.unary(&OTHER, Request::new(msg("x"))).await),
+        Code::Unimplemented
+    );
+    // The seed's router doubled the service path; a generated client's path is the method's.
+    let doubled = through(
+        &w,
+        "/services/echo/-/echo.v1.Echo",
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    assert_eq!(
+        code(doubled.unary(&SAY, Request::new(msg("x"))).await),
+        Code::Unimplemented
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_type_is_not_found_and_an_unhealthy_provider_unavailable() {
+    let w = world(1).await;
+    // Types the consumer declared but nobody provides: allowed to ask, not found.
+    let plane = w.platform.control_plane();
+    let c = through(&w, "/services/echo/-", Protocol::Grpc, HttpVersion::Http2);
+    plane.registry.set_health(
+        &w.provider_ids[0],
+        connect_plugin_platform::select::Health::Unhealthy,
+    );
+    let err = c
+        .unary::<Msg, Msg>(&SAY, Request::new(msg("x")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+    assert!(err.message().contains("echo"), "{}", err.message());
+    plane.remove(
+        &plane.members.find(&w.provider_ids[0]).unwrap().runtime_id,
+        "test",
+    );
+    let err = c
+        .unary::<Msg, Msg>(&SAY, Request::new(msg("x")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().contains("echo"), "{}", err.message());
+}
