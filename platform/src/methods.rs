@@ -100,20 +100,8 @@ pub fn descriptors(
     Ok(out)
 }
 
-/// The method spec of a descriptor, as a plugin registers it.
-pub fn spec(method: &MethodDescriptor) -> cp::MethodSpec {
-    cp::MethodSpec {
-        name: method.method().to_owned(),
-        kind: match method.stream_type {
-            StreamType::Unary => cp::MethodKind::Unary,
-            StreamType::ClientStreaming => cp::MethodKind::ClientStreaming,
-            StreamType::ServerStreaming => cp::MethodKind::ServerStreaming,
-            StreamType::BidiStreaming => cp::MethodKind::BidiStreaming,
-        } as i32,
-        no_side_effects: method.idempotency == Idempotency::NoSideEffects,
-        idempotent: method.idempotency == Idempotency::Idempotent,
-    }
-}
+/// The method spec of a descriptor, as a plugin registers it (the runtime's).
+pub use connect_plugin::plugin::method_spec as spec;
 
 #[cfg(test)]
 mod tests {

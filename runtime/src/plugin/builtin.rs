@@ -1,7 +1,8 @@
 //! The services a plugin server serves for itself, next to its plugins: the handshake
 //! (`connectplugin.v1.HandshakeService`), health (`grpc.health.v1.Health`, `/healthz`,
-//! `/readyz`) and control (`connectplugin.v1.PluginControl`: health, shutdown), with the
-//! state behind them.
+//! `/readyz`), control (`connectplugin.v1.PluginControl`: health, shutdown) and identity
+//! (`connectplugin.v1.PluginIdentityService`: what it is, and the host platform's address
+//! check), with the state behind them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub(super) struct Services {
     shutdown: Notify,
     grace: Duration,
     requested_grace: std::sync::Mutex<Option<Duration>>,
+    /// The plugin's membership of a host platform (self-registering), if any.
+    member: Option<super::Membership>,
 }
 
 impl Services {
@@ -83,6 +86,7 @@ impl Services {
             shutdown: Notify::new(),
             grace: config.grace,
             requested_grace: std::sync::Mutex::new(None),
+            member: config.join.clone(),
         }
     }
 
@@ -91,6 +95,7 @@ impl Services {
         cp::handshake_service_router(Arc::new(self.clone()))
             .merge(hv1::health_router(Arc::new(self.clone())))
             .merge(cp::plugin_control_router(Arc::new(self.clone())))
+            .merge(cp::plugin_identity_service_router(Arc::new(self.clone())))
     }
 
     /// Resolves when the host calls `PluginControl.Shutdown` (at once if it has already).
@@ -238,6 +243,54 @@ impl cp::PluginControl for Arc<Services> {
         tracing::info!(reason = %r.reason, ?grace, "shutdown requested by the host");
         self.shutdown.notify_one();
         Ok(Response::new(cp::ShutdownResponse { accepted: true }))
+    }
+}
+
+#[crate::async_trait]
+impl cp::PluginIdentityService for Arc<Services> {
+    async fn get_plugin_info(
+        &self,
+        _request: Request<cp::GetPluginInfoRequest>,
+    ) -> Result<Response<cp::GetPluginInfoResponse>, Status> {
+        let provides = self
+            .versions
+            .values()
+            .next_back()
+            .into_iter()
+            .flatten()
+            .map(|d| cp::ServiceDeclaration {
+                r#type: d.name.clone(),
+                version: d.version.clone(),
+                service_name: d.service_name.clone(),
+            })
+            .collect();
+        Ok(Response::new(cp::GetPluginInfoResponse {
+            provides,
+            ..Default::default()
+        }))
+    }
+
+    async fn set_runtime_identity(
+        &self,
+        _request: Request<cp::SetRuntimeIdentityRequest>,
+    ) -> Result<Response<cp::SetRuntimeIdentityResponse>, Status> {
+        Err(Status::unimplemented(
+            "platform-managed identity (Model A) is not served by this plugin server yet",
+        ))
+    }
+
+    async fn verify_address(
+        &self,
+        request: Request<cp::VerifyAddressRequest>,
+    ) -> Result<Response<cp::VerifyAddressResponse>, Status> {
+        let Some(member) = &self.member else {
+            return Err(Status::failed_precondition(
+                "this plugin is not a member of a host platform",
+            ));
+        };
+        let r = request.into_inner();
+        member.confirm(&r.runtime_id, r.nonce).await?;
+        Ok(Response::new(cp::VerifyAddressResponse {}))
     }
 }
 

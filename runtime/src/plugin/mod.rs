@@ -6,6 +6,7 @@
 mod builtin;
 pub mod handshake;
 pub(crate) mod host;
+mod member;
 pub mod mtls;
 mod orphan;
 pub(crate) mod reattach;
@@ -14,6 +15,10 @@ mod set;
 
 pub use handshake::{HandshakeLine, MagicCookie, Network};
 pub use host::{PluginClient, PluginClientBuilder, PluginError, RestartPolicy};
+pub use member::{
+    DEFAULT_HEARTBEAT, ENV_ADVERTISE, ENV_HOST_URL, ENV_JOIN_TOKEN, ENV_SELF_ID, InvalidHost,
+    JoinConfig, MemberState, Membership, method_spec,
+};
 pub use reattach::ReattachConfig;
 pub use serve::{PluginHealth, ServeConfig, ServeError, serve, serve_main, serve_with};
 pub use set::{PluginSet, PluginSetError};

@@ -82,6 +82,11 @@ pub struct ServeConfig {
     /// Connection limits and timeouts of the server (slow clients, stream and connection
     /// caps, keep-alive).
     pub limits: crate::transport::ServerLimits,
+    /// Joins a host platform once serving (self-registration, Model B): keep a clone to
+    /// discover other plugins' services and report health. Without one, a plugin whose
+    /// environment names a host (`CONNECT_PLUGIN_HOST_URL`, `CONNECT_PLUGIN_JOIN_TOKEN`)
+    /// joins it by itself.
+    pub join: Option<super::Membership>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -93,6 +98,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("listen", &self.listen)
             .field("interceptors", &self.interceptors.len())
             .field("limits", &self.limits)
+            .field("join", &self.join)
             .finish()
     }
 }
@@ -126,6 +132,7 @@ impl ServeConfig {
             listen: None,
             interceptors: Vec::new(),
             limits: crate::transport::ServerLimits::default(),
+            join: None,
         }
     }
 }
@@ -219,20 +226,49 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 
 /// [`serve`], reporting health through `health` (from [`PluginHealth::handle`]).
 pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(), ServeError> {
+    let mut config = config;
     let launch = Launch::of(&config)?;
     check_plugin_sets(&config)?;
+    if config.join.is_none() {
+        if let Some(join) = super::JoinConfig::from_env() {
+            config.join = Some(
+                super::Membership::new(join).map_err(|e| ServeError::Environment(e.to_string()))?,
+            );
+        }
+    }
     let (app_version, address) = launch.version_and_address(&config)?;
     let (http, services) = plugin_http(&config, app_version, health.clone())?;
     let server = Server::new(http).limits(config.limits.clone());
     let (server, cert) = launch.mtls(server, &address)?;
     let server = server.bind(&address).await?;
     launch.announce(&server, app_version, cert)?;
+    let membership = config.join.as_ref().map(|member| {
+        let listening = match server.local_addr() {
+            ListenAddr::Tcp(a) => format!("http://{a}"),
+            ListenAddr::Unix(p) => format!("unix:{}", p.display()),
+            ListenAddr::Memory => String::new(),
+        };
+        member.start(super::member::Served {
+            plugins: config
+                .versions
+                .get(&app_version)
+                .cloned()
+                .unwrap_or_default(),
+            app_versions: config.versions.keys().copied().collect(),
+            cookie: config.cookie.clone(),
+            listening,
+        })
+    });
     let stop = launch.stop_signals()?;
     tokio::select! {
         _ = services.shutdown_requested() => {}
         _ = stop => {}
     }
     health.set(cp::HealthState::Unhealthy, "shutting down");
+    if let (Some(task), Some(member)) = (membership, &config.join) {
+        task.abort();
+        member.leave("shutting down").await;
+    }
     drain(server, &services).await;
     launch.clean_up();
     Ok(())

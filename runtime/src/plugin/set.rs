@@ -128,6 +128,11 @@ impl PluginSet {
             .cloned()
     }
 
+    /// Each plugin's facts and routes (a self-registering plugin registers both).
+    pub(crate) fn served(&self) -> impl Iterator<Item = (&PluginInfo, &Router)> {
+        self.plugins.values().map(|(info, router)| (info, router))
+    }
+
     /// The plugins in the set.
     pub fn infos(&self) -> impl Iterator<Item = &PluginInfo> {
         self.plugins.values().map(|(i, _)| i)
