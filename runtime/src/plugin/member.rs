@@ -467,7 +467,10 @@ impl Membership {
         } else {
             config.self_id.clone()
         };
-        let address = if config.advertise.is_empty() {
+        // A plugin that provides nothing only calls: the host never calls it back.
+        let address = if served.plugins.is_empty() {
+            String::new()
+        } else if config.advertise.is_empty() {
             served.listening.clone()
         } else {
             config.advertise.clone()

@@ -228,7 +228,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(), ServeError> {
     let mut config = config;
     let launch = Launch::of(&config)?;
-    check_plugin_sets(&config)?;
     if config.join.is_none() {
         if let Some(join) = super::JoinConfig::from_env() {
             config.join = Some(
@@ -236,6 +235,7 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
             );
         }
     }
+    check_plugin_sets(&config)?;
     let (app_version, address) = launch.version_and_address(&config)?;
     let (http, services) = plugin_http(&config, app_version, health.clone())?;
     let server = Server::new(http).limits(config.limits.clone());
@@ -274,10 +274,14 @@ pub async fn serve_with(config: ServeConfig, health: PluginHealth) -> Result<(),
     Ok(())
 }
 
-/// A plugin binary with nothing to dispense is a mistake, not a plugin.
+/// A plugin binary with nothing to dispense is a mistake, not a plugin — unless it is a
+/// member of a host platform that only uses other plugins' services.
 fn check_plugin_sets(config: &ServeConfig) -> Result<(), ServeError> {
     if config.versions.is_empty() {
         return Err(ServeError::Environment("no plugin set to serve".into()));
+    }
+    if config.join.is_some() {
+        return Ok(());
     }
     if let Some((v, _)) = config.versions.iter().find(|(_, set)| set.is_empty()) {
         return Err(ServeError::Environment(format!(
