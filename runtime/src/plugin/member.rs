@@ -154,8 +154,9 @@ struct Inner {
     config: JoinConfig,
     host: Channel,
     token: RwLock<Option<String>>,
-    /// The runtime id of the admission in progress or done.
-    pending_id: RwLock<Option<String>>,
+    /// The runtime id of the admission in progress or done (the host's address check may
+    /// arrive before the plugin has read the handshake's answer: it waits for this).
+    pending_id: watch::Sender<Option<String>>,
     state: watch::Sender<MemberState>,
     /// Counts the host's refusals of the token: the membership task joins again.
     refused: watch::Sender<u64>,
@@ -244,7 +245,7 @@ impl Membership {
                 config,
                 host,
                 token: RwLock::new(None),
-                pending_id: RwLock::new(None),
+                pending_id: watch::Sender::new(None),
                 state: watch::Sender::new(MemberState::Joining),
                 refused: watch::Sender::new(0),
                 health: RwLock::new((cp::HealthState::Healthy, String::new())),
@@ -360,9 +361,20 @@ impl Membership {
         .map(crate::rpc::Response::into_inner)
     }
 
-    /// Confirms the host's address check (called by the plugin's own `VerifyAddress`).
+    /// Confirms the host's address check (called by the plugin's own `VerifyAddress`). The
+    /// check may arrive before the plugin has read the handshake's answer: it waits (a
+    /// little) for that.
     pub(super) async fn confirm(&self, runtime_id: &str, nonce: String) -> Result<(), Status> {
-        if self.runtime_id_pending().as_deref() != Some(runtime_id) {
+        let mut pending = self.inner.pending_id.subscribe();
+        let ours = matches!(
+            tokio::time::timeout(
+                Duration::from_secs(5),
+                pending.wait_for(|id| id.as_deref() == Some(runtime_id)),
+            )
+            .await,
+            Ok(Ok(_))
+        );
+        if !ours {
             return Err(Status::permission_denied(
                 "this plugin was not admitted under that runtime id",
             ));
@@ -373,11 +385,6 @@ impl Membership {
         )
         .await
         .map(|_| ())
-    }
-
-    /// The runtime id of the admission in progress or done.
-    fn runtime_id_pending(&self) -> Option<String> {
-        self.inner.pending_id.read().ok().and_then(|id| id.clone())
     }
 }
 
@@ -509,9 +516,9 @@ impl Membership {
         if let Ok(mut t) = self.inner.token.write() {
             *t = Some(admitted.runtime_token.clone());
         }
-        if let Ok(mut id) = self.inner.pending_id.write() {
-            *id = Some(admitted.runtime_id.clone());
-        }
+        self.inner
+            .pending_id
+            .send_replace(Some(admitted.runtime_id.clone()));
         let registry = cp::ServiceRegistryClient::new(self.control());
         for (info, router) in served.plugins.served() {
             let methods = router
