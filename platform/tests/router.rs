@@ -33,6 +33,11 @@ struct Msg {
 
 const SAY: MethodDescriptor =
     MethodDescriptor::new("/echo.v1.Echo/Say", StreamType::Unary, Idempotency::Unknown);
+const HANG: MethodDescriptor = MethodDescriptor::new(
+    "/echo.v1.Echo/Hang",
+    StreamType::Unary,
+    Idempotency::Unknown,
+);
 const CHAT: MethodDescriptor = MethodDescriptor::new(
     "/echo.v1.Echo/Chat",
     StreamType::BidiStreaming,
@@ -53,6 +58,23 @@ fn url(server: &RunningServer) -> String {
 /// What the provider saw of each call: the caller header and whether a credential got
 /// through.
 type Seen = Arc<Mutex<Vec<(Option<String>, bool)>>>;
+
+/// What the provider's hanging method saw: the deadline it was given, and a signal when
+/// its call was dropped (the caller gave up).
+#[derive(Default)]
+struct Hung {
+    remaining: Mutex<Option<std::time::Duration>>,
+    dropped: tokio::sync::Notify,
+}
+
+/// Notifies when dropped.
+struct OnDrop(Arc<Hung>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        self.0.dropped.notify_one();
+    }
+}
 
 /// The provider's own server: its echo service and the address check.
 struct Check {
@@ -96,9 +118,21 @@ impl cp::PluginIdentityService for Check {
     }
 }
 
-fn echo(seen: Seen, name: &'static str) -> Router {
+fn echo_with(seen: Seen, name: &'static str, hung: Arc<Hung>) -> Router {
     let seen2 = seen.clone();
     Router::new()
+        .route(
+            HANG,
+            rpc::unary(move |req: Request<Msg>| {
+                let hung = hung.clone();
+                async move {
+                    *hung.remaining.lock().unwrap() = req.remaining();
+                    let _guard = OnDrop(hung);
+                    std::future::pending::<()>().await;
+                    Ok(Response::new(msg("never")))
+                }
+            }),
+        )
         .route(
             SAY,
             rpc::unary(move |req: Request<Msg>| {
@@ -143,6 +177,7 @@ fn echo(seen: Seen, name: &'static str) -> Router {
 
 struct World {
     platform: Platform,
+    hung: Arc<Hung>,
     host: String,
     _host_server: RunningServer,
     _providers: Vec<RunningServer>,
@@ -177,6 +212,7 @@ async fn world(providers: usize) -> World {
         .unwrap();
     let host = url(&host_server);
     let seen: Seen = Arc::default();
+    let hung: Arc<Hung> = Arc::default();
     let mut servers = Vec::new();
     let mut ids = Vec::new();
     for i in 0..providers {
@@ -185,8 +221,8 @@ async fn world(providers: usize) -> World {
             host: host.clone(),
             token: Mutex::new(None),
         });
-        let router =
-            echo(seen.clone(), name).merge(cp::plugin_identity_service_router(check.clone()));
+        let router = echo_with(seen.clone(), name, hung.clone())
+            .merge(cp::plugin_identity_service_router(check.clone()));
         let methods: Vec<cp::MethodSpec> = router
             .methods()
             .filter(|m| m.service() == "echo.v1.Echo")
@@ -249,6 +285,7 @@ async fn world(providers: usize) -> World {
     .await;
     World {
         platform,
+        hung,
         host,
         _host_server: host_server,
         _providers: servers,
@@ -463,4 +500,33 @@ async fn an_unknown_type_is_not_found_and_an_unhealthy_provider_unavailable() {
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
     assert!(err.message().contains("echo"), "{}", err.message());
+}
+
+#[tokio::test]
+async fn the_deadline_travels_on_and_a_caller_giving_up_cancels_the_provider() {
+    let w = world(1).await;
+    let c = through(&w, "/services/echo/-", Protocol::Grpc, HttpVersion::Http2);
+    let err = c
+        .unary::<Msg, Msg>(
+            &HANG,
+            Request::new(msg("x")).with_timeout(std::time::Duration::from_millis(300)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::DeadlineExceeded);
+    // The provider's call was dropped when the deadline passed (the caller's side and the
+    // host's both enforce it).
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        w.hung.dropped.notified(),
+    )
+    .await
+    .expect("the provider's call is canceled");
+    let seen = w
+        .hung
+        .remaining
+        .lock()
+        .unwrap()
+        .expect("the provider saw a deadline");
+    assert!(seen <= std::time::Duration::from_millis(300), "{seen:?}");
 }
