@@ -530,3 +530,44 @@ async fn the_deadline_travels_on_and_a_caller_giving_up_cancels_the_provider() {
         .expect("the provider saw a deadline");
     assert!(seen <= std::time::Duration::from_millis(300), "{seen:?}");
 }
+
+#[tokio::test]
+async fn a_provider_that_stops_answering_the_hosts_polls_is_not_routed_to() {
+    let mut w = world(1).await;
+    let plane = w.platform.control_plane().clone();
+    // It answers (even without the health services: any answer proves it is there).
+    assert_eq!(plane.poll_health().await, 0);
+    let c = through(
+        &w,
+        "/services/echo/-",
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    c.unary::<Msg, Msg>(&SAY, Request::new(msg("x")))
+        .await
+        .unwrap();
+    // Its server goes away without leaving.
+    let server = w._providers.pop().unwrap();
+    server.shutdown(std::time::Duration::ZERO).await;
+    let mut events = plane
+        .registry
+        .watch("echo", connect_plugin_platform::version::VersionFilter::ANY)
+        .unwrap();
+    assert_eq!(
+        events.next().await.unwrap().len(),
+        1,
+        "the provider is listed"
+    );
+    assert_eq!(plane.poll_health().await, 1);
+    let update = events.next().await.unwrap();
+    assert!(
+        matches!(&update[..], [connect_plugin_platform::registry::WatchEvent::Updated(p)]
+            if p.health == connect_plugin_platform::select::Health::Unhealthy),
+        "{update:?}"
+    );
+    let err = c
+        .unary::<Msg, Msg>(&SAY, Request::new(msg("x")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+}

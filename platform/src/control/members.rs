@@ -38,6 +38,8 @@ impl Default for MemberLimits {
 struct MemberState {
     reported: Health,
     reason: String,
+    /// False while the host's health polls get no answer.
+    reachable: bool,
 }
 
 /// Where the check of a plugin's address stands.
@@ -91,6 +93,7 @@ impl Member {
             state: Mutex::new(MemberState {
                 reported: Health::Healthy,
                 reason: String::new(),
+                reachable: true,
             }),
             check: tokio::sync::watch::Sender::new(AddressCheck::Pending),
             watches: std::sync::atomic::AtomicUsize::new(0),
@@ -131,13 +134,26 @@ impl Member {
         s.reason = reason;
     }
 
-    /// The health routing goes by: unhealthy until its address is verified, then what it
-    /// reports.
+    /// Records whether the host's last health poll got an answer; returns whether that
+    /// changed.
+    pub(crate) fn set_reachable(&self, reachable: bool) -> bool {
+        let mut s = self.state();
+        let changed = s.reachable != reachable;
+        s.reachable = reachable;
+        changed
+    }
+
+    /// The health routing goes by: unhealthy until its address is verified and while it
+    /// does not answer the host's polls, else what it reports.
     pub fn effective_health(&self) -> Health {
         if !self.verified() {
-            Health::Unhealthy
+            return Health::Unhealthy;
+        }
+        let s = self.state();
+        if s.reachable {
+            s.reported
         } else {
-            self.state().reported
+            Health::Unhealthy
         }
     }
 
@@ -235,6 +251,11 @@ impl Members {
             .map(|m| m.runtime_id.clone())
             .collect();
         ids.iter().filter_map(|id| by_id.remove(id)).collect()
+    }
+
+    /// Every admitted plugin.
+    pub fn all(&self) -> Vec<Arc<Member>> {
+        self.lock().values().cloned().collect()
     }
 
     /// How many plugins are admitted.

@@ -8,6 +8,7 @@ mod caller;
 mod lifecycle;
 mod members;
 mod policy;
+mod poll;
 mod registry_service;
 mod verify;
 
@@ -22,6 +23,7 @@ pub use admission::Admission;
 pub use lifecycle::LifecycleService;
 pub use members::{AddressCheck, Member, MemberLimits, Members, MembersFull};
 pub use policy::{Policy, Rule, Types};
+pub use poll::POLL_TIMEOUT;
 pub use registry_service::RegistryService;
 
 use crate::address::AllowList;
