@@ -14,6 +14,7 @@ mod host;
 pub use host::{HostServer, RunningHost};
 
 pub mod address;
+pub mod config;
 pub mod control;
 pub mod health;
 pub mod http;
