@@ -4,31 +4,11 @@ use std::path::PathBuf;
 
 use super::*;
 
-/// A folder of its own under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "connect-plugin-config-{name}-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Writes `text` to the file `name` in `dir`.
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 fn listen_only() -> Overrides {
@@ -102,10 +82,11 @@ fn single_values_come_from_the_command_line_first() {
 
 #[test]
 fn lists_come_from_every_source() {
-    let dir = TempDir::new("lists");
-    let tokens_file = dir.write("tokens", "# team a\nfrom-file=secret-from-file\n");
-    let extra_file = dir.write("extra", "from-flag-file=secret-from-flag-file\n");
-    let config = dir.write(
+    let dir = tempfile::tempdir().unwrap();
+    let tokens_file = write(&dir, "tokens", "# team a\nfrom-file=secret-from-file\n");
+    let extra_file = write(&dir, "extra", "from-flag-file=secret-from-flag-file\n");
+    let config = write(
+        &dir,
         "host.toml",
         r#"
         listen = "127.0.0.1:0"
@@ -116,7 +97,7 @@ fn lists_come_from_every_source() {
         secret = "secret-inline"
         "#,
     );
-    assert!(tokens_file.starts_with(&dir.0));
+    assert!(tokens_file.starts_with(dir.path()));
     let c = HostConfig::resolve(
         Some(ConfigFile::load(&config).unwrap()),
         Overrides {
@@ -148,10 +129,10 @@ fn lists_come_from_every_source() {
 #[test]
 fn unwise_settings_are_warned_about() {
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = TempDir::new("warnings");
-    let open = dir.write("open", "logger=short\n");
+    let dir = tempfile::tempdir().unwrap();
+    let open = write(&dir, "open", "logger=short\n");
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let closed = dir.write("closed", "cache=a-long-enough-secret-here\n");
+    let closed = write(&dir, "closed", "cache=a-long-enough-secret-here\n");
     std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o600)).unwrap();
     let c = HostConfig::resolve(
         None,
@@ -218,8 +199,8 @@ fn limits_reach_the_platform_config() {
 
 #[test]
 fn bad_settings_are_named() {
-    let dir = TempDir::new("bad");
-    let bad_tokens = dir.write("tokens", "ok=secret-secret\nnot a token hunter2\n");
+    let dir = tempfile::tempdir().unwrap();
+    let bad_tokens = write(&dir, "tokens", "ok=secret-secret\nnot a token hunter2\n");
     let cases: Vec<(Option<ConfigFile>, Overrides, &str)> = vec![
         (None, Overrides::default(), "no address to listen on"),
         (
@@ -256,7 +237,7 @@ fn bad_settings_are_named() {
         (
             None,
             Overrides {
-                join_token_files: vec![dir.0.join("missing")],
+                join_token_files: vec![dir.path().join("missing")],
                 ..listen_only()
             },
             "cannot read",
