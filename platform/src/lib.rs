@@ -10,11 +10,18 @@
 mod platform;
 pub use platform::Platform;
 
+mod host;
+pub use host::{HostServer, RunningHost};
+
 pub mod address;
+pub mod config;
 pub mod control;
+pub mod health;
+pub mod http;
 pub mod identity;
 pub mod methods;
 pub mod registry;
 pub mod router;
 pub mod select;
+pub mod sweep;
 pub mod version;

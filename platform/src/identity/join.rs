@@ -60,6 +60,17 @@ impl SelfIdPattern {
     }
 }
 
+impl fmt::Display for SelfIdPattern {
+    /// As written: `logger`, `logger-*` or `*`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SelfIdPattern::Exact(s) => f.write_str(s),
+            SelfIdPattern::Prefix(p) => write!(f, "{p}*"),
+            SelfIdPattern::Any => f.write_str("*"),
+        }
+    }
+}
+
 /// The join tokens a host admits plugins with.
 ///
 /// ```
@@ -160,6 +171,9 @@ mod tests {
         assert!(p("logger-*").matches("logger-2"));
         assert!(!p("logger-*").matches("cache"));
         assert!(p("*").matches("anything"));
+        for text in ["logger", "logger-*", "*"] {
+            assert_eq!(p(text).to_string(), text);
+        }
         for bad in ["", "Logger", "a*b", "**", "x\0", "a b"] {
             assert!(SelfIdPattern::parse(bad).is_err(), "{bad:?}");
         }
