@@ -1,7 +1,8 @@
-//! The periodic sweep: a task that calls [`ControlPlane::sweep`] at an interval, so that
-//! expired tokens and the plugins that stopped refreshing theirs go away without anyone
-//! asking. Each round is announced on a watch channel, so a caller (a test, a metrics
-//! exporter) waits on the event rather than on the clock.
+//! The periodic sweep: a task that, at an interval, calls [`ControlPlane::sweep`] (expired
+//! tokens and the plugins that stopped refreshing theirs go away without anyone asking)
+//! and [`ControlPlane::poll_health`] (a plugin that stops answering is not routed to). Each
+//! round is announced on a watch channel, so a caller (a test, a metrics exporter) waits on
+//! the event rather than on the clock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub struct Swept {
     pub rounds: u64,
     /// Plugins removed in all, because their tokens expired.
     pub removed: u64,
+    /// Times a plugin started or stopped answering the host's health polls.
+    pub reachability_changes: u64,
 }
 
 /// A running sweep task. It stops on [`Sweeper::stop`], and is aborted when dropped: it
@@ -84,9 +87,11 @@ impl Sweeper {
                         if removed > 0 {
                             tracing::debug!(removed, "sweep removed plugins whose tokens expired");
                         }
+                        let changed = plane.poll_health().await as u64;
                         events_tx.send_modify(|s| {
                             s.rounds += 1;
                             s.removed += removed;
+                            s.reachability_changes += changed;
                         });
                     }
                 }
