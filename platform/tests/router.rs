@@ -145,6 +145,9 @@ fn echo_with(seen: Seen, name: &'static str, hung: Arc<Hung>) -> Router {
                     let credential = req.headers().contains_key("authorization");
                     seen.lock().unwrap().push((caller, credential));
                     let text = req.into_inner().text;
+                    if text == "breaker" && name == "echo-0" {
+                        return Err(Status::unavailable("echo-0 is failing"));
+                    }
                     if text == "fail" {
                         let mut e = Status::failed_precondition("told to fail");
                         e.trailers_mut()
@@ -570,4 +573,34 @@ async fn a_provider_that_stops_answering_the_hosts_polls_is_not_routed_to() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unavailable);
+}
+
+#[tokio::test]
+async fn a_failing_provider_is_ejected_by_its_breaker() {
+    let w = world(2).await;
+    let c = through(
+        &w,
+        "/services/echo/-",
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    let mut failures = 0;
+    for _ in 0..10 {
+        if c.unary::<Msg, Msg>(&SAY, Request::new(msg("breaker")))
+            .await
+            .is_err()
+        {
+            failures += 1;
+        }
+    }
+    // Round-robin sent half to the failing provider: five failures in a row open its
+    // breaker (the default).
+    assert_eq!(failures, 5);
+    for _ in 0..10 {
+        let r: Response<Msg> = c
+            .unary(&SAY, Request::new(msg("breaker")))
+            .await
+            .expect("the failing provider is ejected: every call goes to the other");
+        assert_eq!(r.into_inner().text, "echo-1: breaker");
+    }
 }

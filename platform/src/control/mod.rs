@@ -58,6 +58,9 @@ pub struct PlatformConfig {
     pub members: MemberLimits,
     /// Watches open at once in all (default 16,384).
     pub max_watches: usize,
+    /// When the router stops sending calls to a failing provider, and how it probes it back
+    /// (each provider has its own breaker).
+    pub breaker: connect_plugin::interceptors::BreakerConfig,
 }
 
 impl Default for PlatformConfig {
@@ -74,6 +77,7 @@ impl Default for PlatformConfig {
             registry: RegistryLimits::default(),
             members: MemberLimits::default(),
             max_watches: 16_384,
+            breaker: connect_plugin::interceptors::BreakerConfig::default(),
         }
     }
 }

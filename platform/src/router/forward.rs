@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use connect_plugin::codegen::BoxFuture;
+use connect_plugin::interceptors::CircuitBreaker;
 use connect_plugin::rpc::{
     ClientCall, ClientInput, ClientOutputBody, ClientTransport as _, EncodeStream, Handler,
     RawStreaming, ServerCall, ServerInput, ServerOutput, ServerOutputBody, StreamTrailers,
@@ -203,16 +204,25 @@ async fn forward(
     let mut tried: Vec<&str> = Vec::new();
     let mut input = Some(call.input);
     let mut last_error = None;
-    for _ in 0..ATTEMPTS {
-        let candidates: Vec<(usize, Arc<AtomicUsize>)> = providers
+    // Providers whose breaker is open fail fast and are skipped; they do not use up an
+    // attempt (once their cool-down is over, a call through them is the probe).
+    let mut attempts = 0;
+    while attempts < ATTEMPTS {
+        let candidates: Vec<(usize, Arc<AtomicUsize>, Arc<CircuitBreaker>)> = providers
             .iter()
             .enumerate()
             .filter(|(_, p)| !tried.contains(&p.provider_id.as_str()))
-            .map(|(i, p)| (i, links.counter_in(plane, &p.provider_id)))
+            .map(|(i, p)| {
+                (
+                    i,
+                    links.counter_in(plane, &p.provider_id),
+                    links.breaker_in(plane, &p.provider_id),
+                )
+            })
             .collect();
         let view: Vec<Candidate<'_>> = candidates
             .iter()
-            .map(|(i, counter)| {
+            .map(|(i, counter, _)| {
                 let p = &providers[*i];
                 Candidate {
                     provider_id: &p.provider_id,
@@ -225,7 +235,7 @@ async fn forward(
         let Some(pick) = choose(&*plane.config().select, &view) else {
             break;
         };
-        let (index, counter) = &candidates[pick];
+        let (index, counter, breaker) = &candidates[pick];
         let provider = &providers[*index];
         // Only verified addresses are routed to (an unverified provider is unhealthy).
         debug_assert!(provider.health != Health::Unhealthy);
@@ -246,6 +256,22 @@ async fn forward(
             .find(|m| m.path == routed.method_path)
             .copied()
             .unwrap_or(call.method);
+        let permit = match breaker.admit() {
+            Ok(permit) => permit,
+            Err(open) => {
+                // Failing fast: this provider is ejected for now; try another.
+                tried.push(&provider.provider_id);
+                input = Some(match this_input {
+                    ClientInput::Unary(m) => ServerInput::Unary(m),
+                    ClientInput::Stream(_) => {
+                        return Err(open);
+                    }
+                });
+                last_error = Some(open);
+                continue;
+            }
+        };
+        attempts += 1;
         let in_flight = InFlight::start(counter);
         let sent = transport
             .send(ClientCall {
@@ -257,6 +283,7 @@ async fn forward(
                 input: this_input,
             })
             .await;
+        permit.record_result(&sent);
         match sent {
             Ok(out) => return Ok(output(out, in_flight)),
             Err(e) if e.is_unprocessed() && keep.is_some() && routed.target == Target::Any => {

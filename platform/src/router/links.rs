@@ -1,20 +1,23 @@
 //! The host's links to providers: a channel to each provider's verified address (made on
-//! the first call, shared by every call after it) and the count of calls in flight to it.
+//! the first call, shared by every call after it), the count of calls in flight to it, and
+//! its circuit breaker.
 //! Only admitted plugins have links; those of plugins gone are dropped.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 
+use connect_plugin::interceptors::CircuitBreaker;
 use connect_plugin::rpc::HttpTransport;
 use connect_plugin::{Channel, ClientConfig};
 
 use crate::control::ControlPlane;
 
-#[derive(Default)]
 struct Link {
     channel: Option<Channel>,
     in_flight: Arc<AtomicUsize>,
+    /// Ejects the provider while it keeps failing, and probes it back.
+    breaker: Arc<CircuitBreaker>,
 }
 
 /// The links, by provider runtime id.
@@ -32,7 +35,24 @@ impl Links {
         if !links.contains_key(provider_id) && links.len() >= plane.members.len() + 16 {
             links.retain(|id, _| plane.members.find(id).is_some());
         }
-        f(links.entry(provider_id.to_owned()).or_default())
+        let link = links.entry(provider_id.to_owned()).or_insert_with(|| Link {
+            channel: None,
+            in_flight: Arc::default(),
+            breaker: Arc::new(CircuitBreaker::new(
+                format!("provider {provider_id}"),
+                plane.config().breaker,
+            )),
+        });
+        f(link)
+    }
+
+    /// The breaker of `provider_id`.
+    pub(crate) fn breaker_in(
+        &self,
+        plane: &ControlPlane,
+        provider_id: &str,
+    ) -> Arc<CircuitBreaker> {
+        self.with(plane, provider_id, |l| l.breaker.clone())
     }
 
     /// The count of calls in flight to `provider_id`.
