@@ -1,6 +1,7 @@
 //! Admission: the host's `HandshakeService`, called by self-registering plugins. A plugin
 //! is admitted only with a credential the host was configured with (a join token as
-//! `Authorization: Bearer …`, for its self id), or in an explicit development mode that
+//! `Authorization: Bearer …`, for its self id, or a client certificate from the CA the
+//! host's TLS server trusts, naming its self id), or in an explicit development mode that
 //! logs loudly; the magic cookie alone admits nobody. Admission checks what it declares
 //! against the policy and its address against the allow-list, assigns a runtime id and a
 //! runtime token, and starts the address check.
@@ -64,8 +65,28 @@ impl ControlPlane {
         Ok(())
     }
 
-    /// Whether the request carries a credential that admits `self_id`.
+    /// Whether the request carries a credential that admits `self_id`: a join token, or
+    /// a verified client certificate naming it.
     fn admits<T>(&self, request: &Request<T>, self_id: &str) -> Result<(), Status> {
+        if let (Some(mtls), Some(certs)) = (
+            &self.config.certificate_admission,
+            request
+                .extensions()
+                .get::<connect_plugin::rpc::PeerCertificates>(),
+        ) {
+            let identity = mtls.identity_for(certs)?;
+            if identity.principal() == self_id {
+                return Ok(());
+            }
+            tracing::warn!(
+                self_id,
+                certificate = identity.principal(),
+                "admission refused: the client certificate names another plugin"
+            );
+            return Err(Status::unauthenticated(
+                "the client certificate does not name this self id",
+            ));
+        }
         if let Some(token) = bearer(request) {
             if self.config.join_tokens.admits(self_id, token.as_bytes()) {
                 return Ok(());

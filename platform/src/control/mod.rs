@@ -41,6 +41,12 @@ pub struct PlatformConfig {
     pub app_versions: Vec<u32>,
     /// The credentials that admit self-registering plugins.
     pub join_tokens: JoinTokens,
+    /// Admits a plugin whose connection presented a client certificate the host's TLS
+    /// server verified (so: from the CA its client-certificate verifier trusts), when the
+    /// certificate's principal, as this names it, is the self id the plugin claims. `None`
+    /// (the default): certificates admit nobody. Serve the host with TLS and a
+    /// client-certificate verifier for this (`HostServer::server(|s| s.tls(…))`).
+    pub certificate_admission: Option<connect_plugin::interceptors::auth::MtlsAuth>,
     /// Admits plugins without a credential, logging a warning for each. Never in
     /// production.
     pub development_mode: bool,
@@ -69,6 +75,7 @@ impl Default for PlatformConfig {
             cookie: None,
             app_versions: vec![1],
             join_tokens: JoinTokens::new(),
+            certificate_admission: None,
             development_mode: false,
             allow: AllowList::new(),
             policy: Policy::default(),
