@@ -4,6 +4,7 @@
 //! on itself.
 
 mod admission;
+mod admission_limit;
 mod caller;
 mod lifecycle;
 mod members;
@@ -20,6 +21,7 @@ use connect_plugin::pb::connectplugin::v1 as cp;
 use connect_plugin::plugin::MagicCookie;
 
 pub use admission::Admission;
+pub use admission_limit::default_admission_rate;
 pub use lifecycle::LifecycleService;
 pub use members::{AddressCheck, Member, MemberLimits, Members, MembersFull};
 pub use policy::{Policy, Rule, Types};
@@ -67,6 +69,9 @@ pub struct PlatformConfig {
     /// When the router stops sending calls to a failing provider, and how it probes it back
     /// (each provider has its own breaker).
     pub breaker: connect_plugin::interceptors::BreakerConfig,
+    /// How fast admissions may come from one address (default
+    /// [`default_admission_rate`]: 10 a second, bursts of 20).
+    pub admission_rate: connect_plugin::interceptors::rate_limit::RateLimitConfig,
 }
 
 impl Default for PlatformConfig {
@@ -85,6 +90,7 @@ impl Default for PlatformConfig {
             members: MemberLimits::default(),
             max_watches: 16_384,
             breaker: connect_plugin::interceptors::BreakerConfig::default(),
+            admission_rate: default_admission_rate(),
         }
     }
 }
@@ -124,6 +130,11 @@ impl ControlPlane {
     /// The services, as one router: `HandshakeService`, `ServiceRegistry`,
     /// `PluginLifecycle`.
     pub(crate) fn router(self: &Arc<Self>) -> Router {
+        let limit = admission_limit::AdmissionLimit(
+            connect_plugin::interceptors::rate_limit::RateLimit::new(
+                self.config.admission_rate.clone(),
+            ),
+        );
         cp::handshake_service_router(Arc::new(Admission(self.clone())))
             .merge(cp::service_registry_router(Arc::new(RegistryService(
                 self.clone(),
@@ -131,6 +142,7 @@ impl ControlPlane {
             .merge(cp::plugin_lifecycle_router(Arc::new(LifecycleService(
                 self.clone(),
             ))))
+            .interceptor(limit)
     }
 
     /// Removes a plugin: its registrations go (watchers see them leave), its tokens are

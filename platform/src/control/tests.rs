@@ -764,3 +764,32 @@ async fn admissions_and_watches_are_bounded() {
     let _w3 = watch(&h, &c.runtime_token, "logger").await;
     assert_eq!(member.watches.load(std::sync::atomic::Ordering::Acquire), 2);
 }
+
+#[tokio::test]
+async fn a_flood_of_admissions_from_one_address_is_refused() {
+    let mut cfg = config();
+    cfg.admission_rate = connect_plugin::interceptors::rate_limit::RateLimitConfig::per_period(
+        Duration::from_secs(3600),
+    )
+    .unwrap()
+    .burst(std::num::NonZeroU32::new(3).unwrap())
+    .runtime_id_header(None);
+    let h = host(cfg).await;
+    for _ in 0..3 {
+        admit(&h, hello("logger")).await.unwrap();
+    }
+    let flood = admit(&h, hello("logger")).await.unwrap_err();
+    assert_eq!(flood.code(), Code::ResourceExhausted);
+    // Nothing was admitted for the refused one, and other calls are not limited.
+    assert_eq!(h.plane.members.len(), 3);
+    let c = cp::ServiceRegistryClient::new(client(&h.url));
+    for _ in 0..5 {
+        let e = cp::ServiceRegistry::discover_service(
+            &c,
+            Request::new(cp::DiscoverServiceRequest::default()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code(), Code::Unauthenticated);
+    }
+}
