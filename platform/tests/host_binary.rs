@@ -35,6 +35,8 @@ struct Host {
     child: Child,
     address: String,
     stderr: Arc<Mutex<String>>,
+    /// Reads stderr until it closes.
+    reader: tokio::task::JoinHandle<()>,
 }
 
 fn command(args: &[&str]) -> Command {
@@ -57,7 +59,7 @@ impl Host {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err = child.stderr.take().unwrap();
         let log = stderr.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut buf = [0u8; 4096];
             while let Ok(n @ 1..) = err.read(&mut buf).await {
                 log.lock()
@@ -81,6 +83,7 @@ impl Host {
             address: address.to_owned(),
             child,
             stderr,
+            reader,
         }
     }
 
@@ -93,6 +96,11 @@ impl Host {
         let status = tokio::time::timeout(PATIENCE, self.child.wait())
             .await
             .expect("the host did not exit")
+            .unwrap();
+        // Everything it wrote, to the end: the reader ends when stderr closes.
+        tokio::time::timeout(PATIENCE, &mut self.reader)
+            .await
+            .expect("stderr did not close")
             .unwrap();
         let log = self.stderr.lock().unwrap().clone();
         (status, log)
@@ -211,7 +219,7 @@ async fn serves_health_admits_by_join_token_and_stops_on_sigterm() {
 
     host.signal(Signal::TERM);
     let (status, log) = host.exit().await;
-    assert_eq!(status.code(), Some(0), "{log}");
+    assert_eq!(status.code(), Some(0), "{status:?}: {log}");
     assert!(log.contains("SIGTERM"), "{log}");
     assert!(!log.contains(SECRET), "the secret was logged: {log}");
 }
@@ -257,7 +265,7 @@ async fn reads_a_config_file_a_token_file_and_the_environment() {
 
     host.signal(Signal::INT);
     let (status, log) = host.exit().await;
-    assert_eq!(status.code(), Some(0), "{log}");
+    assert_eq!(status.code(), Some(0), "{status:?}: {log}");
     assert!(log.contains("SIGINT"), "{log}");
     assert!(log.contains("DEBUG"), "the file's log level applies: {log}");
 }
@@ -278,7 +286,7 @@ async fn listens_on_a_unix_socket() {
 
     host.signal(Signal::TERM);
     let (status, log) = host.exit().await;
-    assert_eq!(status.code(), Some(0), "{log}");
+    assert_eq!(status.code(), Some(0), "{status:?}: {log}");
     assert!(log.contains("DEVELOPMENT MODE"), "{log}");
     assert!(!Path::new(&socket).exists(), "the socket file is removed");
 }
