@@ -51,6 +51,7 @@ fn msg(text: &str) -> Msg {
 fn url(server: &RunningServer) -> String {
     match server.local_addr() {
         ListenAddr::Tcp(a) => format!("http://{a}"),
+        ListenAddr::Unix(p) => format!("unix:{}", p.display()),
         other => panic!("{other:?}"),
     }
 }
@@ -202,11 +203,20 @@ async fn handshake(host: &str, req: cp::HandshakeRequest) -> cp::HandshakeRespon
 
 /// A host with `providers` echo providers (checked, registered) and one consumer.
 async fn world(providers: usize) -> World {
+    world_on(providers, None).await
+}
+
+/// [`world`], the providers serving on Unix sockets in `unix_dir` when given.
+async fn world_on(providers: usize, unix_dir: Option<&std::path::Path>) -> World {
+    let mut allow = AllowList::new().with("http://127.0.0.1:*").unwrap();
+    if let Some(dir) = unix_dir {
+        allow.insert(&format!("unix:{}/*", dir.display())).unwrap();
+    }
     let platform = Platform::new(PlatformConfig {
         join_tokens: JoinTokens::new()
             .with(SelfIdPattern::parse("echo-*").unwrap(), JOIN)
             .with(SelfIdPattern::parse("app").unwrap(), JOIN),
-        allow: AllowList::new().with("http://127.0.0.1:*").unwrap(),
+        allow,
         ..PlatformConfig::default()
     });
     let host_server = Server::new(platform.router())
@@ -231,7 +241,11 @@ async fn world(providers: usize) -> World {
             .filter(|m| m.service() == "echo.v1.Echo")
             .map(spec)
             .collect();
-        let server = Server::new(router).bind("127.0.0.1:0").await.unwrap();
+        let listen = match unix_dir {
+            Some(dir) => format!("unix:{}/{name}.sock", dir.display()),
+            None => "127.0.0.1:0".to_owned(),
+        };
+        let server = Server::new(router).bind(&listen).await.unwrap();
         let admitted = handshake(
             &host,
             cp::HandshakeRequest {
@@ -602,5 +616,20 @@ async fn a_failing_provider_is_ejected_by_its_breaker() {
             .await
             .expect("the failing provider is ejected: every call goes to the other");
         assert_eq!(r.into_inner().text, "echo-1: breaker");
+    }
+}
+
+#[tokio::test]
+async fn providers_on_unix_sockets_are_routed_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = world_on(2, Some(dir.path())).await;
+    for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
+        let c = through(&w, "/services/echo/-", protocol, HttpVersion::Http2);
+        let mut served = std::collections::BTreeSet::new();
+        for _ in 0..4 {
+            let r: Response<Msg> = c.unary(&SAY, Request::new(msg("u"))).await.unwrap();
+            served.insert(r.into_inner().text);
+        }
+        assert_eq!(served.len(), 2, "{protocol:?}: {served:?}");
     }
 }
