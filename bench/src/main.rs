@@ -34,6 +34,7 @@
 mod ab;
 mod chain_ab;
 mod client;
+mod platform_run;
 mod plugin_host;
 mod plugin_run;
 mod run;
@@ -206,6 +207,7 @@ fn usage() -> ! {
          connect-plugin-bench server --peer P\n  \
          connect-plugin-bench client --peer P --addr ADDR --test seq|conc64|stream|seq-ab [--addr-b ADDR]\n  \
          connect-plugin-bench plugin [--rounds N] [--quick] [--md FILE] [--json FILE] [--no-goplugin]\n  \
+         connect-plugin-bench platform [--calls N] [--secs S] [--md FILE]\n  \
          connect-plugin-bench plugin-host --link L --flavor F --test launch|seq|seq-ab\n  \
          connect-plugin-bench chain [--rounds 7] [--calls 10000] [--variants dispensed;dispensed-mtls;auth,breaker,retry@task]\n\
          peers: hyper, tonic, connect-plugin, connect-plugin-chain, connect-plugin-grpc, reqwest-connect"
@@ -232,6 +234,8 @@ fn main() {
         "client" => client::main(&args),
         "plugin" => plugin_run::main(&args),
         "plugin-host" => plugin_host::main(&args),
+        "platform" => platform_run::main(&args),
+        "platform-host" => platform_run::host_main(&args),
         "chain" => chain_ab::main(&args),
         _ => usage(),
     });

@@ -1,0 +1,306 @@
+//! `platform`: a call routed through the host platform against a direct call to the same
+//! provider, in one invocation, with ratios.
+//!
+//! Three processes: the host (`connect-plugin-bench platform-host`, the platform with join
+//! tokens for the provider and the benchmark), the provider (`bench-echo-plugin`, which
+//! self-registers with the host from its environment) and this one, the caller. For each
+//! link from host to provider (TCP, Unix socket) it measures, interleaved so that drift hits
+//! both alike:
+//!
+//! - **seq**: sequential `Echo` calls, direct and routed, p50 and p99;
+//! - **conc64**: 64 calls in flight for a few seconds, direct and routed, calls/s, and the
+//!   CPU time per call of the host and of the provider (from `/proc/PID/stat`).
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use connect_plugin::interceptors::auth::BearerToken;
+use connect_plugin::pb::connectplugin::v1 as cp;
+use connect_plugin::{Channel, Client, Request};
+use connect_plugin_platform::Platform;
+use connect_plugin_platform::address::AllowList;
+use connect_plugin_platform::control::PlatformConfig;
+use connect_plugin_platform::identity::{JoinTokens, SelfIdPattern};
+
+use crate::cp_pb::{EchoRequest, EchoService as _, EchoServiceClient};
+use crate::{Args, PAYLOAD, Res, runtime};
+
+const PROVIDER_SECRET: &str = "bench-provider-join-secret";
+const CALLER_SECRET: &str = "bench-caller-join-secret";
+
+/// `connect-plugin-bench platform-host --unix-dir DIR`: the host, until stdin closes.
+pub fn host_main(args: &Args) -> Res<()> {
+    let dir = args.req("unix-dir")?.to_owned();
+    runtime()?.block_on(async move {
+        let mut rate = connect_plugin_platform::control::default_admission_rate();
+        rate = rate.burst(std::num::NonZeroU32::new(1000).unwrap_or(std::num::NonZeroU32::MIN));
+        let platform = Platform::new(PlatformConfig {
+            join_tokens: JoinTokens::new()
+                .with(SelfIdPattern::parse("echo")?, PROVIDER_SECRET)
+                .with(SelfIdPattern::parse("bench")?, CALLER_SECRET),
+            allow: AllowList::new()
+                .with("http://127.0.0.1:*")?
+                .with(&format!("unix:{dir}/*"))?,
+            admission_rate: rate,
+            ..PlatformConfig::default()
+        });
+        let server = connect_plugin::Server::new(platform.router())
+            .bind("127.0.0.1:0")
+            .await?;
+        let addr = match server.local_addr() {
+            connect_plugin::transport::ListenAddr::Tcp(a) => a.to_string(),
+            other => return Err(format!("host listening on {other:?}").into()),
+        };
+        println!("listening on http://{addr}");
+        std::io::stdout().flush()?;
+        // Until the benchmark goes away.
+        let mut sink = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await?;
+        Ok::<(), crate::BoxError>(())
+    })
+}
+
+/// A child process and the first line it printed (`listening on URL`).
+fn spawn_listening(mut cmd: Command) -> Res<(Child, String)> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| format!("unexpected first line {line:?}"))?
+        .to_owned();
+    Ok((child, url))
+}
+
+/// User + system CPU time of a process so far.
+fn cpu_time(pid: u32) -> Res<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').ok_or("bad stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // USER_HZ: 100 ticks a second on every Linux architecture this runs on.
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+/// One link's figures.
+struct Row {
+    link: &'static str,
+    direct_p50: Duration,
+    direct_p90: Duration,
+    routed_p50: Duration,
+    routed_p90: Duration,
+    routed_p99: Duration,
+    direct_rate: f64,
+    routed_rate: f64,
+    provider_cpu_direct: Duration,
+    host_cpu_routed: Duration,
+    provider_cpu_routed: Duration,
+}
+
+async fn call(c: &EchoServiceClient) -> Res<()> {
+    c.echo(Request::new(EchoRequest {
+        message: PAYLOAD.to_owned(),
+    }))
+    .await?;
+    Ok(())
+}
+
+/// Calls/s with 64 calls in flight for `secs`, and the calls made.
+async fn conc64(c: &EchoServiceClient, secs: u64) -> Res<(f64, u64)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (c, stop, count) = (c.clone(), stop.clone(), count.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                if call(&c).await.is_ok() {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await?;
+    }
+    let n = count.load(Ordering::Relaxed);
+    Ok((n as f64 / start.elapsed().as_secs_f64(), n))
+}
+
+async fn measure(
+    link: &'static str,
+    host: &str,
+    direct_url: &str,
+    host_pid: u32,
+    provider_pid: u32,
+    calls: usize,
+    secs: u64,
+) -> Res<Row> {
+    let hello = cp::HandshakeServiceClient::new(
+        Client::new(Channel::builder(host)?.build())
+            .with_interceptor(BearerToken::new(CALLER_SECRET)?),
+    );
+    let admitted = cp::HandshakeService::handshake(
+        &hello,
+        Request::new(cp::HandshakeRequest {
+            core_protocol_version: 1,
+            app_protocol_versions: vec![1],
+            self_id: "bench".into(),
+            requires: vec![cp::ServiceDependency {
+                r#type: "echo".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+    )
+    .await?
+    .into_inner();
+    let routed = EchoServiceClient::new(
+        Client::new(Channel::builder(&format!("{host}/services/echo/-"))?.build())
+            .with_interceptor(BearerToken::new(&admitted.runtime_token)?),
+    );
+    let direct = EchoServiceClient::new(Client::new(Channel::builder(direct_url)?.build()));
+    // Routable once the host checked the provider's address.
+    let ready = Instant::now();
+    while call(&routed).await.is_err() {
+        if ready.elapsed() > Duration::from_secs(20) {
+            return Err("the provider never became routable".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..500 {
+        call(&direct).await?;
+        call(&routed).await?;
+    }
+    let mut d = Vec::with_capacity(calls);
+    let mut r = Vec::with_capacity(calls);
+    let block = (calls / 10).max(1);
+    while d.len() < calls {
+        for _ in 0..block {
+            let t = Instant::now();
+            call(&direct).await?;
+            d.push(t.elapsed());
+        }
+        for _ in 0..block {
+            let t = Instant::now();
+            call(&routed).await?;
+            r.push(t.elapsed());
+        }
+    }
+    d.sort();
+    r.sort();
+    let p0 = cpu_time(provider_pid)?;
+    let (direct_rate, direct_n) = conc64(&direct, secs).await?;
+    let provider_cpu_direct = (cpu_time(provider_pid)? - p0) / direct_n.max(1) as u32;
+    let (h0, p0) = (cpu_time(host_pid)?, cpu_time(provider_pid)?);
+    let (routed_rate, routed_n) = conc64(&routed, secs).await?;
+    let host_cpu_routed = (cpu_time(host_pid)? - h0) / routed_n.max(1) as u32;
+    let provider_cpu_routed = (cpu_time(provider_pid)? - p0) / routed_n.max(1) as u32;
+    Ok(Row {
+        link,
+        direct_p50: percentile(&d, 0.5),
+        direct_p90: percentile(&d, 0.9),
+        routed_p50: percentile(&r, 0.5),
+        routed_p90: percentile(&r, 0.9),
+        routed_p99: percentile(&r, 0.99),
+        direct_rate,
+        routed_rate,
+        provider_cpu_direct,
+        host_cpu_routed,
+        provider_cpu_routed,
+    })
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e6)
+}
+
+/// `connect-plugin-bench platform [--calls N] [--secs S] [--md FILE]`.
+pub fn main(args: &Args) -> Res<()> {
+    let calls: usize = args.num("calls", 5000)?;
+    let secs: u64 = args.num("secs", 3)?;
+    let exe = std::env::current_exe()?;
+    let plugin = exe.with_file_name("bench-echo-plugin");
+    let dir = std::env::temp_dir().join(format!("cp-bench-platform-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut host_cmd = Command::new(&exe);
+    host_cmd.args(["platform-host", "--unix-dir", &dir.display().to_string()]);
+    let (mut host, host_url) = spawn_listening(host_cmd)?;
+    let rt = runtime()?;
+    let mut rows = Vec::new();
+    for (link, listen) in [
+        ("TCP", "127.0.0.1:0".to_owned()),
+        ("Unix socket", format!("unix:{}/echo.sock", dir.display())),
+    ] {
+        let mut cmd = Command::new(&plugin);
+        cmd.args(["--listen", &listen])
+            .env("CONNECT_PLUGIN_HOST_URL", &host_url)
+            .env("CONNECT_PLUGIN_JOIN_TOKEN", PROVIDER_SECRET);
+        let (mut provider, direct_url) = spawn_listening(cmd)?;
+        let row = rt.block_on(measure(
+            link,
+            &host_url,
+            &direct_url,
+            host.id(),
+            provider.id(),
+            calls,
+            secs,
+        ));
+        let _ = provider.kill();
+        let _ = provider.wait();
+        rows.push(row?);
+    }
+    let _ = host.kill();
+    let _ = host.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut md = String::new();
+    md.push_str(&format!(
+        "Routed (through the host) against direct calls to the same provider; `Echo`, {calls} sequential calls each (interleaved blocks), then 64 in flight for {secs} s each. Machine: {}.\n\n",
+        crate::sys::machine()
+    ));
+    md.push_str("| provider link | direct p50 µs | routed p50 µs | p50 ratio (aim ≤ 1.8×) | added p90 µs (aim < 70) | routed p99 µs | direct calls/s (64) | routed calls/s (64) | ratio | provider CPU µs/call (direct) | host CPU µs/call (routed) | provider CPU µs/call (routed) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for r in &rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.2}× | {} | {} | {:.0} | {:.0} | {:.2}× | {} | {} | {} |\n",
+            r.link,
+            us(r.direct_p50),
+            us(r.routed_p50),
+            r.routed_p50.as_secs_f64() / r.direct_p50.as_secs_f64().max(1e-9),
+            us(r.routed_p90.saturating_sub(r.direct_p90)),
+            us(r.routed_p99),
+            r.direct_rate,
+            r.routed_rate,
+            r.routed_rate / r.direct_rate.max(1e-9),
+            us(r.provider_cpu_direct),
+            us(r.host_cpu_routed),
+            us(r.provider_cpu_routed),
+        ));
+    }
+    print!("{md}");
+    if let Some(file) = args.get("md") {
+        std::fs::write(file, &md)?;
+    }
+    Ok(())
+}
