@@ -11,9 +11,8 @@ use std::time::Instant;
 use common::Msg;
 use connect_plugin::codegen::BoxFuture;
 use connect_plugin::rpc::{
-    self, ClientCall, ClientInput, ClientOutputBody, ClientTransport, EncodeStream, Handler,
-    HttpTransport, Idempotency, MethodDescriptor, RawStreaming, Resolve, Resolved, ServerCall,
-    ServerInput, ServerOutput, ServerOutputBody, StreamTrailers,
+    self, ClientCall, ClientInput, ClientTransport, Handler, HttpTransport, Idempotency,
+    MethodDescriptor, Resolve, Resolved, ServerCall, ServerOutput,
 };
 use connect_plugin::{
     Channel, Client, ClientConfig, Code, Protocol, Request, Response, Router, Server, Status,
@@ -74,29 +73,6 @@ fn backend() -> Router {
         )
 }
 
-/// Sends on a response stream, copying its trailers into the forwarded response's
-/// trailers when it ends.
-struct WithTrailers {
-    raw: RawStreaming,
-    trailers: StreamTrailers,
-}
-
-impl EncodeStream for WithTrailers {
-    fn poll_encode(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-        dst: &mut bytes::BytesMut,
-    ) -> std::task::Poll<Option<Result<(), Status>>> {
-        let out = self.raw.poll_encode(cx, dst);
-        if let std::task::Poll::Ready(None) = out {
-            if let Some(t) = self.raw.trailers() {
-                self.trailers.with(|mine| mine.extend(t.clone()));
-            }
-        }
-        out
-    }
-}
-
 /// Request headers the proxy does not send on: the protocol's own (rewritten by the
 /// transport) and the caller's credentials.
 fn forwardable(headers: &HeaderMap) -> HeaderMap {
@@ -141,32 +117,10 @@ impl Handler for Forward {
                         .deadline
                         .map(|d| d.saturating_duration_since(Instant::now())),
                     codec: call.codec,
-                    input: match call.input {
-                        ServerInput::Unary(message) => ClientInput::Unary(message),
-                        ServerInput::Stream(raw) => ClientInput::Stream(Box::new(raw)),
-                    },
+                    input: ClientInput::from(call.input),
                 })
                 .await?;
-            Ok(match out.body {
-                ClientOutputBody::Unary(message, trailers) => ServerOutput {
-                    headers: out.headers,
-                    body: ServerOutputBody::Unary(message),
-                    trailers,
-                    stream_trailers: None,
-                },
-                ClientOutputBody::Stream(raw) => {
-                    let trailers = StreamTrailers::new();
-                    ServerOutput {
-                        headers: out.headers,
-                        body: ServerOutputBody::Stream(Box::new(WithTrailers {
-                            raw: *raw,
-                            trailers: trailers.clone(),
-                        })),
-                        trailers: HeaderMap::new(),
-                        stream_trailers: Some(trailers),
-                    }
-                }
-            })
+            Ok(ServerOutput::from(out))
         })
     }
 }

@@ -11,8 +11,8 @@ use std::time::Instant;
 use connect_plugin::codegen::BoxFuture;
 use connect_plugin::interceptors::CircuitBreaker;
 use connect_plugin::rpc::{
-    ClientCall, ClientInput, ClientOutputBody, ClientTransport as _, EncodeStream, Handler,
-    RawStreaming, ServerCall, ServerInput, ServerOutput, ServerOutputBody, StreamTrailers,
+    ClientCall, ClientInput, ClientTransport as _, EncodeStream, Handler, ServerCall, ServerInput,
+    ServerOutput, ServerOutputBody,
 };
 use connect_plugin::{ClientConfig, Status};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -80,39 +80,20 @@ impl Drop for InFlight {
     }
 }
 
-/// A provider's response stream sent on: its trailers copied into the forwarded
-/// response's when it ends, its call counted in flight until then.
-struct Forwarded {
-    raw: RawStreaming,
-    trailers: StreamTrailers,
+/// A forwarded response stream that counts its call in flight until it ends.
+struct Counted {
+    inner: Box<dyn EncodeStream>,
     _in_flight: InFlight,
 }
 
-impl EncodeStream for Forwarded {
+impl EncodeStream for Counted {
     fn poll_encode(
         &mut self,
         cx: &mut std::task::Context<'_>,
         dst: &mut bytes::BytesMut,
     ) -> std::task::Poll<Option<Result<(), Status>>> {
-        let out = self.raw.poll_encode(cx, dst);
-        match &out {
-            std::task::Poll::Ready(None) => {
-                if let Some(t) = self.raw.trailers() {
-                    self.trailers.with(|mine| mine.extend(t.clone()));
-                }
-            }
-            std::task::Poll::Ready(Some(Err(_))) => {}
-            _ => {}
-        }
-        out.map(|o| o.map(|r| r.map_err(strip_response_headers)))
+        self.inner.poll_encode(cx, dst)
     }
-}
-
-/// A provider's error sent on: its response headers went out already as the forwarded
-/// response's, so they are not repeated among the trailers.
-fn strip_response_headers(mut e: Status) -> Status {
-    e.headers_mut().clear();
-    e
 }
 
 /// The forwarding handler.
@@ -246,10 +227,12 @@ async fn forward(
         let Some(this_input) = input.take() else {
             break;
         };
-        let (this_input, keep) = match this_input {
-            ServerInput::Unary(m) => (ClientInput::Unary(m.clone()), Some(ServerInput::Unary(m))),
-            ServerInput::Stream(raw) => (ClientInput::Stream(Box::new(raw)), None),
+        // A unary request is kept for another provider; a stream is sent on as it comes.
+        let keep = match &this_input {
+            ServerInput::Unary(m) => Some(ServerInput::Unary(m.clone())),
+            ServerInput::Stream(_) => None,
         };
+        let this_input = ClientInput::from(this_input);
         let method = provider
             .methods
             .iter()
@@ -304,25 +287,12 @@ async fn forward(
 }
 
 fn output(out: connect_plugin::rpc::ClientOutput, in_flight: InFlight) -> ServerOutput {
-    match out.body {
-        ClientOutputBody::Unary(message, trailers) => ServerOutput {
-            headers: out.headers,
-            body: ServerOutputBody::Unary(message),
-            trailers,
-            stream_trailers: None,
-        },
-        ClientOutputBody::Stream(raw) => {
-            let trailers = StreamTrailers::new();
-            ServerOutput {
-                headers: out.headers,
-                body: ServerOutputBody::Stream(Box::new(Forwarded {
-                    raw: *raw,
-                    trailers: trailers.clone(),
-                    _in_flight: in_flight,
-                })),
-                trailers: HeaderMap::new(),
-                stream_trailers: Some(trailers),
-            }
-        }
+    let mut output = ServerOutput::from(out);
+    if let ServerOutputBody::Stream(inner) = output.body {
+        output.body = ServerOutputBody::Stream(Box::new(Counted {
+            inner,
+            _in_flight: in_flight,
+        }));
     }
+    output
 }

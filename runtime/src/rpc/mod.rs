@@ -8,6 +8,7 @@
 pub(crate) mod body;
 pub(crate) mod call;
 pub(crate) mod client;
+pub(crate) mod forward;
 pub(crate) mod handler;
 pub(crate) mod http_transport;
 pub(crate) mod identity;
