@@ -12,7 +12,12 @@ use crate::identity::TokenError;
 
 /// The bearer token of a request, if it has one.
 pub(crate) fn bearer<T>(request: &Request<T>) -> Option<&str> {
-    let value = request.headers().get(http::header::AUTHORIZATION)?;
+    bearer_in(request.headers())
+}
+
+/// The bearer token among `headers`, if there is one.
+pub(crate) fn bearer_in(headers: &http::HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?;
     let value = value.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -21,7 +26,12 @@ pub(crate) fn bearer<T>(request: &Request<T>) -> Option<&str> {
 impl ControlPlane {
     /// The admitted plugin that made `request`, by its runtime token.
     pub(crate) fn caller<T>(&self, request: &Request<T>) -> Result<Arc<Member>, Status> {
-        let token = bearer(request).ok_or(TokenError::Missing)?;
+        self.caller_of(request.headers())
+    }
+
+    /// The admitted plugin whose runtime token is among `headers`.
+    pub(crate) fn caller_of(&self, headers: &http::HeaderMap) -> Result<Arc<Member>, Status> {
+        let token = bearer_in(headers).ok_or(TokenError::Missing)?;
         let runtime = self.tokens.verify(token)?;
         self.members.get(&runtime).ok_or_else(|| {
             Status::unauthenticated("the plugin this token was issued to is no longer admitted")

@@ -231,10 +231,7 @@ impl Members {
 
     /// The member with this id, given as text.
     pub fn find(&self, runtime_id: &str) -> Option<Arc<Member>> {
-        self.lock()
-            .iter()
-            .find(|(id, _)| id.as_str() == runtime_id)
-            .map(|(_, m)| m.clone())
+        self.lock().get(runtime_id).cloned()
     }
 
     /// Removes a member.

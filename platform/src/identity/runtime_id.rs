@@ -73,6 +73,13 @@ impl fmt::Debug for RuntimeId {
     }
 }
 
+/// Looked up by its text (hashes as its text does).
+impl std::borrow::Borrow<str> for RuntimeId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for RuntimeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

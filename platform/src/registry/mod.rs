@@ -384,6 +384,20 @@ impl Registry {
         })
     }
 
+    /// Runs `f` over the providers of `service_type` (in registration order) without
+    /// copying the list, under the registry's lock: keep `f` short.
+    pub fn with_providers<R>(
+        &self,
+        service_type: &str,
+        f: impl FnOnce(&[Arc<Provider>]) -> R,
+    ) -> R {
+        let state = self.lock();
+        match state.types.get(service_type) {
+            Some(t) => f(&t.providers),
+            None => f(&[]),
+        }
+    }
+
     /// The provider `provider_id` of `service_type` (a plugin providing two types is found
     /// under each, never one for the other).
     pub fn provider(&self, service_type: &str, provider_id: &str) -> Option<Arc<Provider>> {

@@ -5,11 +5,10 @@
 //! with the caller's identity in a header the host sets.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use connect_plugin::codegen::BoxFuture;
-use connect_plugin::interceptors::CircuitBreaker;
 use connect_plugin::rpc::{
     ClientCall, ClientInput, ClientTransport as _, EncodeStream, Handler, ServerCall, ServerInput,
     ServerOutput, ServerOutputBody,
@@ -17,7 +16,7 @@ use connect_plugin::rpc::{
 use connect_plugin::{ClientConfig, Status};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::links::Links;
+use super::links::{Link, Links};
 use super::path::{RoutedPath, Target, parse};
 use crate::control::ControlPlane;
 use crate::registry::Provider;
@@ -65,18 +64,18 @@ fn forwardable(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// Counts a call in flight to a provider until dropped.
-struct InFlight(Arc<AtomicUsize>);
+struct InFlight(Arc<Link>);
 
 impl InFlight {
-    fn start(counter: &Arc<AtomicUsize>) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        InFlight(counter.clone())
+    fn start(link: &Arc<Link>) -> Self {
+        link.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(link.clone())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -162,11 +161,7 @@ async fn forward(
             "no method is served at {path}"
         )));
     };
-    let caller = {
-        let mut probe = connect_plugin::Request::new(());
-        *probe.headers_mut() = call.headers.clone();
-        plane.caller(&probe)?
-    };
+    let caller = plane.caller_of(&call.headers)?;
     plane.check_requires(&caller, routed.service_type)?;
     let providers = providers_for(plane, &routed)?;
     let mut headers = forwardable(&call.headers);
@@ -189,26 +184,20 @@ async fn forward(
     // attempt (once their cool-down is over, a call through them is the probe).
     let mut attempts = 0;
     while attempts < ATTEMPTS {
-        let candidates: Vec<(usize, Arc<AtomicUsize>, Arc<CircuitBreaker>)> = providers
+        let candidates: Vec<(usize, Arc<Link>)> = providers
             .iter()
             .enumerate()
             .filter(|(_, p)| !tried.contains(&p.provider_id.as_str()))
-            .map(|(i, p)| {
-                (
-                    i,
-                    links.counter_in(plane, &p.provider_id),
-                    links.breaker_in(plane, &p.provider_id),
-                )
-            })
+            .map(|(i, p)| (i, links.link(plane, &p.provider_id)))
             .collect();
         let view: Vec<Candidate<'_>> = candidates
             .iter()
-            .map(|(i, counter, _)| {
+            .map(|(i, link)| {
                 let p = &providers[*i];
                 Candidate {
                     provider_id: &p.provider_id,
                     weight: p.weight,
-                    in_flight: counter.load(Ordering::Relaxed),
+                    in_flight: link.in_flight.load(Ordering::Relaxed),
                     health: p.health,
                 }
             })
@@ -216,11 +205,11 @@ async fn forward(
         let Some(pick) = choose(&*plane.config().select, &view) else {
             break;
         };
-        let (index, counter, breaker) = &candidates[pick];
+        let (index, link) = &candidates[pick];
         let provider = &providers[*index];
         // Only verified addresses are routed to (an unverified provider is unhealthy).
         debug_assert!(provider.health != Health::Unhealthy);
-        let Some(transport) = links.transport(plane, &provider.provider_id, config.clone()) else {
+        let Some(transport) = link.transport(plane, &provider.provider_id, config.clone()) else {
             tried.push(&provider.provider_id);
             continue;
         };
@@ -239,7 +228,7 @@ async fn forward(
             .find(|m| m.path == routed.method_path)
             .copied()
             .unwrap_or(call.method);
-        let permit = match breaker.admit() {
+        let permit = match link.breaker.admit() {
             Ok(permit) => permit,
             Err(open) => {
                 // Failing fast: this provider is ejected for now; try another.
@@ -255,7 +244,7 @@ async fn forward(
             }
         };
         attempts += 1;
-        let in_flight = InFlight::start(counter);
+        let in_flight = InFlight::start(link);
         let sent = transport
             .send(ClientCall {
                 method,

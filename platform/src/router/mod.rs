@@ -17,7 +17,6 @@ pub use forward::CALLER_HEADER;
 pub use path::{PREFIX, RoutedPath, Target, parse};
 
 use crate::control::ControlPlane;
-use crate::version::VersionFilter;
 
 /// Stands for a method no provider registered, so that the caller still hears why (after
 /// its credentials are checked) in its protocol: unary for a unary Connect request, a
@@ -78,15 +77,17 @@ impl Resolve for PlatformRouter {
         let method = self
             .plane
             .registry
-            .providers(routed.service_type, &VersionFilter::ANY)
-            .iter()
-            .filter(|p| match routed.target {
-                Target::Any => true,
-                Target::Provider(id) => p.provider_id == id,
+            .with_providers(routed.service_type, |providers| {
+                providers
+                    .iter()
+                    .filter(|p| match routed.target {
+                        Target::Any => true,
+                        Target::Provider(id) => p.provider_id == id,
+                    })
+                    .flat_map(|p| p.methods.iter())
+                    .find(|m| m.path == routed.method_path)
+                    .copied()
             })
-            .flat_map(|p| p.methods.iter())
-            .find(|m| m.path == routed.method_path)
-            .copied()
             .unwrap_or(if connect_unary(request) {
                 UNKNOWN_UNARY
             } else {
