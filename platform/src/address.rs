@@ -9,9 +9,9 @@ use crate::registry::names::clip;
 /// Longest address accepted.
 pub const MAX_ADDRESS_LEN: usize = 512;
 
-/// A declared address, normalised: `http://HOST:PORT` (host in lower case, the port
-/// explicit) or `unix:/ABSOLUTE/PATH`. (TLS addresses come with the host's TLS settings
-/// for providers.)
+/// A declared address, normalised: `http://HOST:PORT` or `https://HOST:PORT` (host in
+/// lower case, the port explicit) or `unix:/ABSOLUTE/PATH`. The host calls `https`
+/// addresses with its TLS settings for providers (`PlatformConfig::provider_tls`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Address(String);
 
@@ -75,13 +75,16 @@ impl Address {
         let uri: http::Uri = text
             .parse()
             .map_err(|_| AddressError::invalid(text, "not a URL"))?;
-        let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
-        if scheme.as_deref() != Some("http") {
-            return Err(AddressError::invalid(
-                text,
-                "the scheme must be http or unix",
-            ));
-        }
+        let scheme = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
+            Some("http") => "http",
+            Some("https") => "https",
+            _ => {
+                return Err(AddressError::invalid(
+                    text,
+                    "the scheme must be http, https or unix",
+                ));
+            }
+        };
         let (Some(host), Some(port)) = (uri.host(), uri.port_u16()) else {
             return Err(AddressError::invalid(
                 text,
@@ -95,9 +98,14 @@ impl Address {
             return Err(AddressError::invalid(text, "port 0"));
         }
         Ok(Address(format!(
-            "http://{}:{port}",
+            "{scheme}://{}:{port}",
             host.to_ascii_lowercase()
         )))
+    }
+
+    /// Whether the provider serves TLS at this address.
+    pub fn is_tls(&self) -> bool {
+        self.0.starts_with("https://")
     }
 
     /// The normalised address, as a URL a channel connects to.
@@ -156,10 +164,13 @@ impl AllowList {
             Some(path) => format!("unix:/{}", path.trim_start_matches('/')),
             None => pattern.to_ascii_lowercase(),
         };
-        if !(lower.starts_with("http://") || lower.starts_with("unix:/")) {
+        if !(lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("unix:/"))
+        {
             return Err(AddressError::invalid(
                 pattern,
-                "a pattern starts with http:// or unix:/",
+                "a pattern starts with http://, https:// or unix:/",
             ));
         }
         self.patterns.push(lower);
@@ -217,7 +228,6 @@ mod tests {
         for bad in [
             "",
             "ftp://x:1",
-            "https://x:1",
             "http://x",
             "http://x:0",
             "http://x:1/path",
@@ -268,5 +278,15 @@ mod tests {
         assert!(!ok("unix:/run/p/a/b.sock"));
         assert!(!ok("unix:/run/pp/a.sock"));
         assert!(AllowList::new().with("tcp://x").is_err());
+        let tls = AllowList::new().with("https://127.0.0.1:*").unwrap();
+        let a = Address::parse("HTTPS://127.0.0.1:8443").unwrap();
+        assert_eq!(a.as_str(), "https://127.0.0.1:8443");
+        assert!(a.is_tls());
+        assert!(tls.check(&a).is_ok());
+        assert!(
+            tls.check(&Address::parse("http://127.0.0.1:8443").unwrap())
+                .is_err(),
+            "TLS only"
+        );
     }
 }

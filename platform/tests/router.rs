@@ -201,22 +201,60 @@ async fn handshake(host: &str, req: cp::HandshakeRequest) -> cp::HandshakeRespon
         .into_inner()
 }
 
-/// A host with `providers` echo providers (checked, registered) and one consumer.
-async fn world(providers: usize) -> World {
-    world_on(providers, None).await
+/// Where the providers of a test serve.
+#[derive(Clone, Copy)]
+enum Link<'a> {
+    Tcp,
+    /// Unix sockets in this directory.
+    Unix(&'a std::path::Path),
+    /// TLS, with a certificate for 127.0.0.1 the host trusts.
+    Tls,
 }
 
-/// [`world`], the providers serving on Unix sockets in `unix_dir` when given.
-async fn world_on(providers: usize, unix_dir: Option<&std::path::Path>) -> World {
+/// A host with `providers` echo providers (checked, registered) and one consumer.
+async fn world(providers: usize) -> World {
+    world_on(providers, Link::Tcp).await
+}
+
+/// The providers' certificate (and key) for `Link::Tls`.
+fn provider_identity() -> &'static rcgen::CertifiedKey<rcgen::KeyPair> {
+    static IDENTITY: std::sync::OnceLock<rcgen::CertifiedKey<rcgen::KeyPair>> =
+        std::sync::OnceLock::new();
+    IDENTITY.get_or_init(|| {
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap()
+    })
+}
+
+fn ring() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// [`world`], the providers serving as `link` says.
+async fn world_on(providers: usize, link: Link<'_>) -> World {
     let mut allow = AllowList::new().with("http://127.0.0.1:*").unwrap();
-    if let Some(dir) = unix_dir {
-        allow.insert(&format!("unix:{}/*", dir.display())).unwrap();
+    let mut provider_tls = None;
+    match link {
+        Link::Tcp => {}
+        Link::Unix(dir) => allow.insert(&format!("unix:{}/*", dir.display())).unwrap(),
+        Link::Tls => {
+            allow.insert("https://127.0.0.1:*").unwrap();
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(provider_identity().cert.der().clone()).unwrap();
+            provider_tls = Some(Arc::new(
+                rustls::ClientConfig::builder_with_provider(ring())
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth(),
+            ));
+        }
     }
     let platform = Platform::new(PlatformConfig {
         join_tokens: JoinTokens::new()
             .with(SelfIdPattern::parse("echo-*").unwrap(), JOIN)
             .with(SelfIdPattern::parse("app").unwrap(), JOIN),
         allow,
+        provider_tls,
         ..PlatformConfig::default()
     });
     let host_server = Server::new(platform.router())
@@ -241,11 +279,29 @@ async fn world_on(providers: usize, unix_dir: Option<&std::path::Path>) -> World
             .filter(|m| m.service() == "echo.v1.Echo")
             .map(spec)
             .collect();
-        let listen = match unix_dir {
-            Some(dir) => format!("unix:{}/{name}.sock", dir.display()),
-            None => "127.0.0.1:0".to_owned(),
+        let listen = match link {
+            Link::Unix(dir) => format!("unix:{}/{name}.sock", dir.display()),
+            Link::Tcp | Link::Tls => "127.0.0.1:0".to_owned(),
         };
-        let server = Server::new(router).bind(&listen).await.unwrap();
+        let mut server = Server::new(router);
+        if let Link::Tls = link {
+            let identity = provider_identity();
+            server = server.tls(
+                rustls::ServerConfig::builder_with_provider(ring())
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_no_client_auth()
+                    .with_single_cert(
+                        vec![identity.cert.der().clone()],
+                        rustls::pki_types::PrivatePkcs8KeyDer::from(
+                            identity.signing_key.serialize_der(),
+                        )
+                        .into(),
+                    )
+                    .unwrap(),
+            );
+        }
+        let server = server.bind(&listen).await.unwrap();
         let admitted = handshake(
             &host,
             cp::HandshakeRequest {
@@ -257,7 +313,10 @@ async fn world_on(providers: usize, unix_dir: Option<&std::path::Path>) -> World
                     version: "1.0.0".into(),
                     service_name: "echo.v1.Echo".into(),
                 }],
-                address: url(&server),
+                address: match link {
+                    Link::Tls => url(&server).replace("http://", "https://"),
+                    _ => url(&server),
+                },
                 ..Default::default()
             },
         )
@@ -622,7 +681,7 @@ async fn a_failing_provider_is_ejected_by_its_breaker() {
 #[tokio::test]
 async fn providers_on_unix_sockets_are_routed_to() {
     let dir = tempfile::tempdir().unwrap();
-    let w = world_on(2, Some(dir.path())).await;
+    let w = world_on(2, Link::Unix(dir.path())).await;
     for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
         let c = through(&w, "/services/echo/-", protocol, HttpVersion::Http2);
         let mut served = std::collections::BTreeSet::new();
@@ -632,4 +691,50 @@ async fn providers_on_unix_sockets_are_routed_to() {
         }
         assert_eq!(served.len(), 2, "{protocol:?}: {served:?}");
     }
+}
+
+#[tokio::test]
+async fn providers_serving_tls_are_checked_and_routed_to_over_tls() {
+    let w = world_on(2, Link::Tls).await;
+    for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
+        let c = through(&w, "/services/echo/-", protocol, HttpVersion::Http2);
+        let r: Response<Msg> = c.unary(&SAY, Request::new(msg("tls"))).await.unwrap();
+        assert!(r.into_inner().text.ends_with(": tls"), "{protocol:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_host_without_tls_settings_refuses_https_addresses() {
+    // The allow-list admits the address; the host has no way to call it.
+    let platform = Platform::new(PlatformConfig {
+        join_tokens: JoinTokens::new().with(SelfIdPattern::parse("echo-*").unwrap(), JOIN),
+        allow: AllowList::new().with("https://127.0.0.1:*").unwrap(),
+        ..PlatformConfig::default()
+    });
+    let server = Server::new(platform.router())
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let err = cp::HandshakeService::handshake(
+        &cp::HandshakeServiceClient::new(
+            Client::new(Channel::builder(&url(&server)).unwrap().build())
+                .with_interceptor(BearerToken::new(JOIN).unwrap()),
+        ),
+        Request::new(cp::HandshakeRequest {
+            core_protocol_version: 1,
+            app_protocol_versions: vec![1],
+            self_id: "echo-tls".into(),
+            provides: vec![cp::ServiceDeclaration {
+                r#type: "echo".into(),
+                version: "1.0.0".into(),
+                service_name: "echo.v1.Echo".into(),
+            }],
+            address: "https://127.0.0.1:9443".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err}");
+    assert!(platform.control_plane().members.is_empty());
 }

@@ -159,6 +159,11 @@ impl cp::HandshakeService for Admission {
                     .allow
                     .check(&address)
                     .map_err(|e| Status::permission_denied(e.to_string()))?;
+                if address.is_tls() && plane.config.provider_tls.is_none() {
+                    return Err(Status::failed_precondition(
+                        "this host calls no TLS providers (it has no TLS settings for them): declare an http or unix address",
+                    ));
+                }
                 Some(address)
             }
         };

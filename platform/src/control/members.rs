@@ -157,6 +157,23 @@ impl Member {
         }
     }
 
+    /// A channel to its address: TLS with `tls` for an `https` address (none without it),
+    /// waiting at most `connect_timeout` for a connection.
+    pub(crate) fn channel(
+        &self,
+        tls: Option<&std::sync::Arc<rustls::ClientConfig>>,
+        connect_timeout: std::time::Duration,
+    ) -> Option<connect_plugin::Channel> {
+        let address = self.address.as_ref()?;
+        let mut builder = connect_plugin::Channel::builder(address.as_str())
+            .ok()?
+            .connect_timeout(connect_timeout);
+        if address.is_tls() {
+            builder = builder.tls(tls?.clone());
+        }
+        Some(builder.build())
+    }
+
     /// Whether it declared it provides `service_type`.
     pub fn declares_provides(&self, service_type: &str) -> Option<&cp::ServiceDeclaration> {
         self.provides.iter().find(|d| d.r#type == service_type)

@@ -54,6 +54,10 @@ pub struct PlatformConfig {
     pub development_mode: bool,
     /// Addresses self-registering plugins may declare (none by default).
     pub allow: AllowList,
+    /// How the host calls providers that declared an `https` address: the roots it trusts
+    /// (and, for providers that demand one, its client certificate). Without it, `https`
+    /// addresses are refused at admission.
+    pub provider_tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     /// What plugins may provide and require.
     pub policy: Policy,
     /// How a provider is chosen for a call (default round-robin).
@@ -83,6 +87,7 @@ impl Default for PlatformConfig {
             certificate_admission: None,
             development_mode: false,
             allow: AllowList::new(),
+            provider_tls: None,
             policy: Policy::default(),
             select: Arc::new(Builtin::new(Strategy::RoundRobin)),
             tokens: TokenLimits::default(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use connect_plugin::pb::connectplugin::v1 as cp;
 use connect_plugin::pb::grpc::health::v1 as hv1;
-use connect_plugin::{Channel, Client, ClientConfig, Code, Request};
+use connect_plugin::{Client, ClientConfig, Code, Request};
 
 use super::ControlPlane;
 use super::members::Member;
@@ -18,15 +18,15 @@ pub const POLL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether the plugin answered a health poll (any answer counts; `unimplemented` for
 /// both services too: it is there).
-async fn answers(member: &Member) -> bool {
-    let Some(address) = &member.address else {
+async fn answers(member: &Member, tls: Option<&Arc<rustls::ClientConfig>>) -> bool {
+    if member.address.is_none() {
         return true;
-    };
-    let Ok(builder) = Channel::builder(address.as_str()) else {
+    }
+    let Some(channel) = member.channel(tls, POLL_TIMEOUT) else {
         return false;
     };
     let client = Client::with_config(
-        builder.connect_timeout(POLL_TIMEOUT).build(),
+        channel,
         ClientConfig {
             timeout: Some(POLL_TIMEOUT),
             ..ClientConfig::default()
@@ -55,7 +55,10 @@ impl ControlPlane {
             .into_iter()
             .filter(|m| m.verified())
             .collect();
-        let polls = members.iter().map(|m| async move { (m, answers(m).await) });
+        let tls = self.config.provider_tls.as_ref();
+        let polls = members
+            .iter()
+            .map(|m| async move { (m, answers(m, tls).await) });
         let mut changed = 0;
         for (member, reachable) in futures_util::future::join_all(polls).await {
             let before = member.effective_health();

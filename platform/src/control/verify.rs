@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use connect_plugin::pb::connectplugin::v1 as cp;
-use connect_plugin::{Channel, Client, ClientConfig, Request, Status};
+use connect_plugin::{Client, ClientConfig, Request, Status};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::oneshot;
 
@@ -100,18 +100,17 @@ impl ControlPlane {
     }
 
     async fn verify_once(&self, member: &Member) -> Result<(), Status> {
-        let Some(address) = &member.address else {
+        if member.address.is_none() {
             return Err(Status::failed_precondition("no address to check"));
-        };
+        }
         let nonce = nonce()?;
         let (tx, rx) = oneshot::channel();
         self.pending
             .lock()
             .insert(member.runtime_id.clone(), (nonce.clone(), Some(tx)));
-        let channel = Channel::builder(address.as_str())
-            .map_err(|e| Status::invalid_argument(e.to_string()))?
-            .connect_timeout(ATTEMPT_TIMEOUT)
-            .build();
+        let channel = member
+            .channel(self.config.provider_tls.as_ref(), ATTEMPT_TIMEOUT)
+            .ok_or_else(|| Status::invalid_argument("the declared address cannot be called"))?;
         let client = cp::PluginIdentityServiceClient::new(Client::with_config(
             channel,
             ClientConfig {

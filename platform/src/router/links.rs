@@ -13,6 +13,9 @@ use connect_plugin::{Channel, ClientConfig};
 
 use crate::control::ControlPlane;
 
+/// How long the router waits for a connection to a provider.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What the host keeps for one provider.
 pub(crate) struct Link {
     channel: OnceLock<Option<Channel>>,
@@ -34,10 +37,9 @@ impl Link {
         if !member.verified() {
             return None;
         }
-        let channel = self.channel.get_or_init(|| {
-            let address = member.address.as_ref()?;
-            Channel::builder(address.as_str()).ok().map(|b| b.build())
-        });
+        let channel = self
+            .channel
+            .get_or_init(|| member.channel(plane.config().provider_tls.as_ref(), CONNECT_TIMEOUT));
         channel.clone().map(|c| HttpTransport::new(c, config))
     }
 }
