@@ -34,7 +34,12 @@ const CALLER_SECRET: &str = "bench-caller-join-secret";
 /// `connect-plugin-bench platform-host --unix-dir DIR`: the host, until stdin closes.
 pub fn host_main(args: &Args) -> Res<()> {
     let dir = args.req("unix-dir")?.to_owned();
-    runtime()?.block_on(async move {
+    let rt = if args.flag("current-thread") {
+        crate::current_thread_runtime()?
+    } else {
+        runtime()?
+    };
+    rt.block_on(async move {
         let mut rate = connect_plugin_platform::control::default_admission_rate();
         rate = rate.burst(std::num::NonZeroU32::new(1000).unwrap_or(std::num::NonZeroU32::MIN));
         let platform = Platform::new(PlatformConfig {
@@ -390,7 +395,9 @@ fn us(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1e6)
 }
 
-/// `connect-plugin-bench platform [--calls N] [--secs S] [--md FILE]`.
+/// `connect-plugin-bench platform [--calls N] [--secs S] [--md FILE] [--host-current-thread]`
+/// (the last runs the host on tokio's `current_thread` runtime instead of the default
+/// multi-thread one).
 pub fn main(args: &Args) -> Res<()> {
     let calls: usize = args.num("calls", 5000)?;
     let secs: u64 = args.num("secs", 3)?;
@@ -400,6 +407,9 @@ pub fn main(args: &Args) -> Res<()> {
     std::fs::create_dir_all(&dir)?;
     let mut host_cmd = Command::new(&exe);
     host_cmd.args(["platform-host", "--unix-dir", &dir.display().to_string()]);
+    if args.flag("host-current-thread") {
+        host_cmd.arg("--current-thread");
+    }
     let (mut host, host_url) = spawn_listening(host_cmd)?;
     let rt = runtime()?;
     let mut rows = Vec::new();
