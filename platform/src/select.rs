@@ -55,7 +55,7 @@ pub trait Select: Send + Sync + fmt::Debug {
 }
 
 /// The built-in strategies.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
     /// The first registered provider.
     First,

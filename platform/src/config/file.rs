@@ -61,6 +61,13 @@ pub struct ConfigFile {
     /// Bounds.
     #[serde(default)]
     pub limits: LimitsSetting,
+    /// How the router picks a provider: `first`, `round-robin` (the default), `random`,
+    /// `weighted` or `least-in-flight`.
+    pub selection: Option<String>,
+    /// `[[policy]]` rules: which plugins may provide and require which types (the first
+    /// matching rule applies; a plugin no rule matches may use what it declares).
+    #[serde(default)]
+    pub policy: Vec<PolicySetting>,
     /// The file this was read from, if any (relative paths in it are relative to its
     /// folder).
     #[serde(skip)]
@@ -85,6 +92,19 @@ pub struct JoinTokenSetting {
     pub pattern: String,
     /// The secret.
     pub secret: Secret,
+}
+
+/// `[[policy]]`: `plugins` (a self id pattern), and the types they may `provides` and
+/// `requires` (each absent: any).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySetting {
+    /// `logger`, `logger-*` or `*`.
+    pub plugins: String,
+    /// The types they may provide; absent: any.
+    pub provides: Option<Vec<String>>,
+    /// The types they may require (and so call); absent: any.
+    pub requires: Option<Vec<String>>,
 }
 
 /// `[limits]`: each optional, the platform's default when absent.
@@ -151,6 +171,7 @@ mod tests {
             sweep_every = "5s"
             shutdown_grace = "500ms"
             log_level = "debug"
+            selection = "least-in-flight"
 
             [cookie]
             key = "KV_PLUGIN"
@@ -159,6 +180,11 @@ mod tests {
             [[join_tokens]]
             pattern = "cache"
             secret = "s3cret"
+
+            [[policy]]
+            plugins = "cache-*"
+            provides = ["cache"]
+            requires = []
 
             [limits]
             max_plugins = 10
@@ -180,6 +206,9 @@ mod tests {
         assert_eq!(file.join_tokens[0].secret.expose(), "s3cret");
         assert_eq!(file.limits.max_watches_per_plugin, Some(7));
         assert_eq!(file.app_protocol_versions, Some(vec![1, 2]));
+        assert_eq!(file.selection.as_deref(), Some("least-in-flight"));
+        assert_eq!(file.policy[0].provides, Some(vec!["cache".to_owned()]));
+        assert_eq!(file.policy[0].requires, Some(vec![]));
     }
 
     #[test]

@@ -26,9 +26,10 @@ pub use secrets::{
 };
 
 use crate::address::{AddressError, AllowList};
-use crate::control::{MemberLimits, PlatformConfig};
-use crate::identity::TokenLimits;
+use crate::control::{MemberLimits, PlatformConfig, Policy, Rule, Types};
+use crate::identity::{SelfIdPattern, TokenLimits};
 use crate::registry::RegistryLimits;
+use crate::select::{Builtin, Strategy};
 
 /// The environment variable the binary reads join tokens from: `PATTERN=SECRET` entries
 /// separated by whitespace.
@@ -160,9 +161,51 @@ pub struct HostConfig {
     pub shutdown_grace: Duration,
     /// The log filter, if set.
     pub log_level: Option<String>,
+    /// How the router picks a provider.
+    pub selection: Strategy,
+    /// What plugins may provide and require.
+    pub policy: Policy,
     /// What is allowed and unwise (a file of secrets other users can read, a short
     /// secret), for the host to log once its logging is set up.
     pub warnings: Vec<String>,
+}
+
+/// A selection strategy by its name in the config file.
+fn strategy(name: &str) -> Result<Strategy, ConfigError> {
+    Ok(match name {
+        "first" => Strategy::First,
+        "round-robin" => Strategy::RoundRobin,
+        "random" => Strategy::Random,
+        "weighted" => Strategy::Weighted,
+        "least-in-flight" => Strategy::LeastInFlight,
+        _ => {
+            return Err(ConfigError::Setting {
+                setting: "selection",
+                why: "want first, round-robin, random, weighted or least-in-flight",
+            });
+        }
+    })
+}
+
+/// The policy the `[[policy]]` rules describe.
+fn policy(rules: &[file::PolicySetting]) -> Result<Policy, ConfigError> {
+    let types = |list: &Option<Vec<String>>| match list {
+        None => Types::Any,
+        Some(types) => Types::Only(types.clone()),
+    };
+    let mut policy = Policy::default();
+    for r in rules {
+        let plugins = SelfIdPattern::parse(&r.plugins).map_err(|_| ConfigError::Setting {
+            setting: "policy.plugins",
+            why: "want a self id, a prefix ending in *, or *",
+        })?;
+        policy = policy.rule(Rule {
+            plugins,
+            provides: types(&r.provides),
+            requires: types(&r.requires),
+        });
+    }
+    Ok(policy)
 }
 
 impl HostConfig {
@@ -321,6 +364,13 @@ impl HostConfig {
                 .or(file.shutdown_grace)
                 .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             log_level: overrides.log_level.or(file.log_level),
+            selection: file
+                .selection
+                .as_deref()
+                .map(strategy)
+                .transpose()?
+                .unwrap_or_default(),
+            policy: policy(&file.policy)?,
             warnings,
         })
     }
@@ -337,6 +387,8 @@ impl HostConfig {
             registry: self.registry,
             members: self.members,
             max_watches: self.max_watches,
+            select: std::sync::Arc::new(Builtin::new(self.selection)),
+            policy: self.policy.clone(),
             ..PlatformConfig::default()
         }
     }

@@ -291,3 +291,47 @@ fn bad_settings_are_named() {
         assert!(!e.contains("hunter2"), "{e}");
     }
 }
+
+#[test]
+fn selection_and_policy_reach_the_platform() {
+    let f = file(
+        r#"
+        selection = "first"
+
+        [[policy]]
+        plugins = "cache-*"
+        provides = ["cache"]
+        requires = []
+        "#,
+    );
+    let config = HostConfig::resolve(Some(f), listen_only()).unwrap();
+    assert_eq!(config.selection, crate::select::Strategy::First);
+    let platform = config.platform_config();
+    assert!(platform.policy.may_provide("cache-eu", "cache"));
+    assert!(!platform.policy.may_provide("cache-eu", "logger"));
+    assert!(!platform.policy.may_require("cache-eu", "logger"));
+    assert!(
+        platform.policy.may_provide("logger", "logger"),
+        "no rule: what it declares"
+    );
+    let c = |id| crate::select::Candidate {
+        provider_id: id,
+        weight: 1,
+        in_flight: 0,
+        health: crate::select::Health::Healthy,
+    };
+    // "first" always picks the first.
+    for _ in 0..3 {
+        assert_eq!(
+            crate::select::choose(&*platform.select, &[c("a"), c("b")]),
+            Some(0)
+        );
+    }
+    for (bad, setting) in [
+        ("selection = \"fastest\"", "selection"),
+        ("[[policy]]\nplugins = \"Cache\"", "policy.plugins"),
+    ] {
+        let e = HostConfig::resolve(Some(file(bad)), listen_only()).unwrap_err();
+        assert!(e.to_string().contains(setting), "{bad}: {e}");
+    }
+}
