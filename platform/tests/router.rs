@@ -33,6 +33,11 @@ struct Msg {
 
 const SAY: MethodDescriptor =
     MethodDescriptor::new("/echo.v1.Echo/Say", StreamType::Unary, Idempotency::Unknown);
+const COUNT: MethodDescriptor = MethodDescriptor::new(
+    "/echo.v1.Echo/Count",
+    StreamType::ServerStreaming,
+    Idempotency::Unknown,
+);
 const HANG: MethodDescriptor = MethodDescriptor::new(
     "/echo.v1.Echo/Hang",
     StreamType::Unary,
@@ -122,6 +127,17 @@ impl cp::PluginIdentityService for Check {
 fn echo_with(seen: Seen, name: &'static str, hung: Arc<Hung>) -> Router {
     let seen2 = seen.clone();
     Router::new()
+        .route(
+            COUNT,
+            rpc::server_streaming(move |req: Request<Msg>| async move {
+                let n: usize = req.into_inner().text.parse().unwrap_or(0);
+                let out = futures_util::stream::iter((0..n).map(|i| Ok(msg(&i.to_string()))));
+                let mut resp = Response::new(out);
+                resp.trailers_mut()
+                    .insert("x-counted", HeaderValue::from_static("yes"));
+                Ok(resp)
+            }),
+        )
         .route(
             HANG,
             rpc::unary(move |req: Request<Msg>| {
@@ -737,4 +753,34 @@ async fn a_host_without_tls_settings_refuses_https_addresses() {
     .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "{err}");
     assert!(platform.control_plane().members.is_empty());
+}
+
+#[tokio::test]
+async fn server_streams_pass_through_over_http2_and_http1() {
+    let w = world(1).await;
+    for (protocol, version) in [
+        (Protocol::Connect, HttpVersion::Http2),
+        (Protocol::Grpc, HttpVersion::Http2),
+        (Protocol::GrpcWeb, HttpVersion::Http2),
+        (Protocol::Connect, HttpVersion::Http1),
+        (Protocol::GrpcWeb, HttpVersion::Http1),
+    ] {
+        let c = through(&w, "/services/echo/-", protocol, version);
+        let mut stream = c
+            .server_streaming::<Msg, Msg>(&COUNT, Request::new(msg("50")))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut got = Vec::new();
+        while let Some(m) = stream.message().await.unwrap() {
+            got.push(m.text);
+        }
+        let want: Vec<String> = (0..50).map(|i| i.to_string()).collect();
+        assert_eq!(got, want, "{protocol:?} {version:?}");
+        assert_eq!(
+            stream.trailers().unwrap()["x-counted"],
+            "yes",
+            "{protocol:?} {version:?}"
+        );
+    }
 }
