@@ -2,7 +2,7 @@
 //! branches on the wire protocol: the call layer asks a [`Framing`] for headers, frames and
 //! endings, and never looks at the protocol itself.
 //!
-//! It is one idea kept whole on purpose (about 560 lines, the rest tests): negotiating a
+//! It is one idea kept whole on purpose (about 650 lines, the rest tests): negotiating a
 //! request and framing its headers, messages and ending for each protocol are the same
 //! three-way branch seen from both sides, and keeping every branch in one file is what
 //! lets the rest of the crate stay protocol-blind.
