@@ -254,7 +254,7 @@ impl Graph {
             .filter(|n| gone.contains(n.name.as_str()))
         {
             for t in &n.provides {
-                if !left(t) && self.providers(t).iter().any(|p| *p == name) {
+                if !left(t) && self.providers(t).contains(&name) {
                     orphaned.insert(t.clone());
                 }
             }
