@@ -16,6 +16,7 @@ pub use host::{HostServer, RunningHost};
 pub mod address;
 pub mod config;
 pub mod control;
+pub mod events;
 pub mod graph;
 pub mod health;
 pub mod http;

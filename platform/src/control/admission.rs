@@ -191,6 +191,9 @@ impl cp::HandshakeService for Admission {
             plane.verify_address(member.clone());
         }
         tracing::info!(runtime_id = %runtime_id, self_version = %req.self_version, "plugin admitted");
+        plane.events.emit(crate::events::PlatformEvent::Admitted {
+            runtime_id: runtime_id.to_string(),
+        });
         Ok(Response::new(cp::HandshakeResponse {
             core_protocol_version: CORE_PROTOCOL_VERSION,
             app_protocol_version: app_version,

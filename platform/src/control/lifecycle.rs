@@ -49,6 +49,7 @@ impl cp::PluginLifecycle for LifecycleService {
         member.report(health, req.reason.clone());
         let after = member.effective_health();
         plane.registry.set_health(member.runtime_id.as_str(), after);
+        plane.health_changed(&member.runtime_id, before, after);
         if before != after {
             tracing::info!(
                 runtime_id = %member.runtime_id,

@@ -110,6 +110,8 @@ pub struct ControlPlane {
     pub tokens: TokenStore,
     /// The admitted plugins.
     pub members: Members,
+    /// Everything that happens, as typed events.
+    pub events: crate::events::Events,
     pub(crate) pending: verify::Pending,
     pub(crate) watches: AtomicUsize,
 }
@@ -121,6 +123,7 @@ impl ControlPlane {
             registry: Registry::new(config.registry),
             tokens: TokenStore::new(config.tokens),
             members: Members::new(config.members),
+            events: crate::events::Events::default(),
             pending: verify::Pending::default(),
             watches: AtomicUsize::new(0),
             config,
@@ -157,6 +160,27 @@ impl ControlPlane {
         let tokens = self.tokens.revoke(runtime_id);
         if self.members.remove(runtime_id).is_some() {
             tracing::info!(%runtime_id, registrations, tokens, reason, "plugin removed");
+            self.events.emit(crate::events::PlatformEvent::Removed {
+                runtime_id: runtime_id.to_string(),
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    /// Publishes a change of the health routing goes by (nothing when it did not change).
+    pub(crate) fn health_changed(
+        &self,
+        runtime_id: &RuntimeId,
+        from: crate::select::Health,
+        to: crate::select::Health,
+    ) {
+        if from != to {
+            self.events
+                .emit(crate::events::PlatformEvent::HealthChanged {
+                    runtime_id: runtime_id.to_string(),
+                    from,
+                    to,
+                });
         }
     }
 
@@ -170,6 +194,10 @@ impl ControlPlane {
         for m in &gone {
             self.registry.remove_provider(m.runtime_id.as_str());
             tracing::info!(runtime_id = %m.runtime_id, "plugin removed: its tokens expired");
+            self.events.emit(crate::events::PlatformEvent::Removed {
+                runtime_id: m.runtime_id.to_string(),
+                reason: "its tokens expired".to_owned(),
+            });
         }
         gone.len()
     }

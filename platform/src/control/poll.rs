@@ -66,6 +66,7 @@ impl ControlPlane {
                 changed += 1;
                 let after = member.effective_health();
                 self.registry.set_health(member.runtime_id.as_str(), after);
+                self.health_changed(&member.runtime_id, before, after);
                 if reachable {
                     tracing::info!(runtime_id = %member.runtime_id, from = ?before, to = ?after, "plugin answers health polls again");
                 } else {

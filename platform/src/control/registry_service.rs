@@ -132,11 +132,17 @@ impl cp::ServiceRegistry for RegistryService {
             weight: req.weight.max(1),
             methods,
         };
+        let service_type = registration.service_type.clone();
         let id = plane.registry.register(
             member.runtime_id.as_str(),
             member.effective_health(),
             registration,
         )?;
+        plane.events.emit(crate::events::PlatformEvent::Registered {
+            runtime_id: member.runtime_id.to_string(),
+            service_type,
+            registration_id: id.clone(),
+        });
         Ok(Response::new(cp::RegisterServiceResponse {
             registration_id: id,
         }))
@@ -147,10 +153,16 @@ impl cp::ServiceRegistry for RegistryService {
         request: Request<cp::UnregisterServiceRequest>,
     ) -> Result<Response<cp::UnregisterServiceResponse>, Status> {
         let member = self.0.caller(&request)?;
-        self.0.registry.unregister(
-            member.runtime_id.as_str(),
-            &request.get_ref().registration_id,
-        )?;
+        let registration_id = request.get_ref().registration_id.clone();
+        self.0
+            .registry
+            .unregister(member.runtime_id.as_str(), &registration_id)?;
+        self.0
+            .events
+            .emit(crate::events::PlatformEvent::Unregistered {
+                runtime_id: member.runtime_id.to_string(),
+                registration_id,
+            });
         Ok(Response::new(cp::UnregisterServiceResponse {}))
     }
 

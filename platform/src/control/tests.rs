@@ -793,3 +793,101 @@ async fn a_flood_of_admissions_from_one_address_is_refused() {
         assert_eq!(e.code(), Code::Unauthenticated);
     }
 }
+
+#[tokio::test]
+async fn everything_that_happens_is_one_event_stream() {
+    use crate::events::PlatformEvent as E;
+    let h = host(config()).await;
+    let mut events = h.plane.events.subscribe();
+    let (plugin, _server, url) = plugin_server(&h, true).await;
+    let a = admit(
+        &h,
+        cp::HandshakeRequest {
+            provides: vec![provides("logger")],
+            address: url,
+            ..hello("logger")
+        },
+    )
+    .await
+    .unwrap();
+    *plugin.token.lock().unwrap() = Some(a.runtime_token.clone());
+    let member = h.plane.members.find(&a.runtime_id).unwrap();
+    assert_eq!(member.address_checked().await, AddressCheck::Verified);
+    cp::ServiceRegistry::register_service(
+        &registry(&h),
+        with_token(register("logger"), &a.runtime_token),
+    )
+    .await
+    .unwrap();
+    cp::PluginLifecycle::report_health(
+        &lifecycle(&h),
+        with_token(
+            cp::ReportHealthRequest {
+                state: cp::HealthState::Degraded as i32,
+                ..Default::default()
+            },
+            &a.runtime_token,
+        ),
+    )
+    .await
+    .unwrap();
+    cp::PluginLifecycle::leave(
+        &lifecycle(&h),
+        with_token(
+            cp::LeaveRequest {
+                reason: "bye".into(),
+            },
+            &a.runtime_token,
+        ),
+    )
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("an event")
+            .expect("not lagging");
+        let last = matches!(e, E::Removed { .. });
+        seen.push(e);
+        if last {
+            break;
+        }
+    }
+    let id = a.runtime_id.clone();
+    assert_eq!(
+        seen,
+        vec![
+            E::Admitted {
+                runtime_id: id.clone()
+            },
+            E::AddressVerified {
+                runtime_id: id.clone()
+            },
+            E::HealthChanged {
+                runtime_id: id.clone(),
+                from: crate::select::Health::Unhealthy,
+                to: crate::select::Health::Healthy,
+            },
+            E::Registered {
+                runtime_id: id.clone(),
+                service_type: "logger".into(),
+                registration_id: match &seen[3] {
+                    E::Registered {
+                        registration_id, ..
+                    } => registration_id.clone(),
+                    other => panic!("{other:?}"),
+                },
+            },
+            E::HealthChanged {
+                runtime_id: id.clone(),
+                from: crate::select::Health::Healthy,
+                to: crate::select::Health::Degraded,
+            },
+            E::Removed {
+                runtime_id: id,
+                reason: "bye".into(),
+            },
+        ]
+    );
+}

@@ -76,10 +76,16 @@ impl ControlPlane {
             for attempt in 1..=ATTEMPTS {
                 match this.verify_once(&member).await {
                     Ok(()) => {
+                        let before = member.effective_health();
                         member.set_address_check(AddressCheck::Verified);
-                        this.registry
-                            .set_health(member.runtime_id.as_str(), member.effective_health());
+                        let after = member.effective_health();
+                        this.registry.set_health(member.runtime_id.as_str(), after);
                         tracing::info!(runtime_id = %member.runtime_id, "plugin address verified");
+                        this.events
+                            .emit(crate::events::PlatformEvent::AddressVerified {
+                                runtime_id: member.runtime_id.to_string(),
+                            });
+                        this.health_changed(&member.runtime_id, before, after);
                         return;
                     }
                     Err(e) => {
@@ -96,6 +102,10 @@ impl ControlPlane {
             }
             member.set_address_check(AddressCheck::Failed);
             tracing::warn!(runtime_id = %member.runtime_id, "plugin address not verified: nothing is routed to it");
+            this.events
+                .emit(crate::events::PlatformEvent::AddressFailed {
+                    runtime_id: member.runtime_id.to_string(),
+                });
         });
     }
 
