@@ -30,17 +30,40 @@ use crate::health::HostHealth;
 pub struct PlatformHttp {
     router: Router,
     health: HostHealth,
+    /// Answers `GET /metrics`, when set.
+    metrics: Option<crate::Platform>,
 }
 
 impl PlatformHttp {
     /// Probes answered from `health`, the rest by `router`.
     pub fn new(router: Router, health: HostHealth) -> Self {
-        PlatformHttp { router, health }
+        PlatformHttp {
+            router,
+            health,
+            metrics: None,
+        }
+    }
+
+    /// Also answers `GET /metrics` with `platform`'s metrics.
+    pub fn with_metrics(mut self, platform: crate::Platform) -> Self {
+        self.metrics = Some(platform);
+        self
     }
 
     fn probe(&self, req: &http::Request<Body>) -> Option<http::Response<Body>> {
         if req.method() != http::Method::GET && req.method() != http::Method::HEAD {
             return None;
+        }
+        if req.uri().path() == "/metrics" {
+            let platform = self.metrics.as_ref()?;
+            let mut resp = http::Response::new(Body::full(bytes::Bytes::from(platform.metrics())));
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            return Some(resp);
         }
         self.health.probe(req.uri().path())
     }

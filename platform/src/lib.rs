@@ -22,6 +22,7 @@ pub mod health;
 pub mod http;
 pub mod identity;
 pub mod methods;
+pub mod metrics;
 pub mod registry;
 pub mod router;
 pub mod select;

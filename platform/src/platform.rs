@@ -42,6 +42,8 @@ use crate::router::PlatformRouter;
 pub struct Platform {
     plane: Arc<ControlPlane>,
     health: HostHealth,
+    links: crate::router::Links,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Platform {
@@ -50,6 +52,8 @@ impl Platform {
         Platform {
             plane: ControlPlane::new(config),
             health: HostHealth::new(),
+            links: crate::router::Links::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -77,13 +81,22 @@ impl Platform {
         let health = HealthService::new(self.health.clone(), services);
         plane
             .merge(hv1::health_router(Arc::new(health)))
-            .fallback(PlatformRouter::new(self.plane.clone()))
+            .fallback(PlatformRouter::new(
+                self.plane.clone(),
+                self.links.clone(),
+                self.metrics.clone(),
+            ))
     }
 
     /// The [`router`](Platform::router) with the plain-HTTP probes `/healthz` and
-    /// `/readyz` in front of it: what a host serves.
+    /// `/readyz` and the Prometheus `/metrics` in front of it: what a host serves.
     pub fn http(&self) -> PlatformHttp {
-        PlatformHttp::new(self.router(), self.health.clone())
+        PlatformHttp::new(self.router(), self.health.clone()).with_metrics(self.clone())
+    }
+
+    /// The host's metrics in the Prometheus text format (what `GET /metrics` answers).
+    pub fn metrics(&self) -> String {
+        self.metrics.encode(&self.plane, &self.links)
     }
 
     /// Serves the platform: its [`http`](Platform::http) surface on a runtime `Server`,

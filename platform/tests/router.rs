@@ -784,3 +784,83 @@ async fn server_streams_pass_through_over_http2_and_http1() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_count_routed_calls_per_provider_and_forget_those_gone() {
+    let w = world(1).await;
+    let c = through(
+        &w,
+        "/services/echo/-",
+        Protocol::Connect,
+        HttpVersion::Http2,
+    );
+    for _ in 0..3 {
+        c.unary::<Msg, Msg>(&SAY, Request::new(msg("m")))
+            .await
+            .unwrap();
+    }
+    c.unary::<Msg, Msg>(&SAY, Request::new(msg("fail")))
+        .await
+        .unwrap_err();
+    let provider = &w.provider_ids[0];
+    let text = w.platform.metrics();
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.starts_with(needle))
+            .unwrap_or_else(|| panic!("no {needle} in\n{text}"))
+            .to_owned()
+    };
+    assert!(
+        line(&format!(
+            "connect_plugin_host_routed_calls_total{{service_type=\"echo\",provider=\"{provider}\",code=\"ok\"}}"
+        ))
+        .ends_with(" 3")
+    );
+    assert!(
+        line(&format!(
+            "connect_plugin_host_routed_calls_total{{service_type=\"echo\",provider=\"{provider}\",code=\"failed_precondition\"}}"
+        ))
+        .ends_with(" 1")
+    );
+    assert!(line(&format!(
+        "connect_plugin_host_routed_call_seconds_count{{service_type=\"echo\",provider=\"{provider}\"}}"
+    ))
+    .ends_with(" 4"));
+    assert!(
+        line("connect_plugin_host_plugins ").ends_with(" 2"),
+        "the provider and the consumer"
+    );
+    assert!(line("connect_plugin_host_registrations ").ends_with(" 1"));
+    assert!(line("connect_plugin_host_providers{state=\"healthy\"}").ends_with(" 1"));
+    assert!(text.contains("connect_plugin_host_routed_calls_in_flight"));
+
+    // Served as `GET /metrics` by the host's HTTP surface.
+    let server = Server::new(w.platform.http())
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = url(&server).trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut stream,
+        b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer)
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("connect_plugin_host_routed_calls_total"),
+        "{answer}"
+    );
+
+    // The provider goes: its series go with it.
+    let plane = w.platform.control_plane();
+    plane.remove(&plane.members.find(provider).unwrap().runtime_id, "test");
+    let text = w.platform.metrics();
+    assert!(!text.contains(provider.as_str()), "{text}");
+    assert!(text.contains("connect_plugin_host_plugins 1"), "{text}");
+}

@@ -398,6 +398,16 @@ impl Registry {
         }
     }
 
+    /// Runs `f` over every registration of every type, under the registry's lock.
+    pub fn for_each_provider(&self, mut f: impl FnMut(&Provider)) {
+        let state = self.lock();
+        for t in state.types.values() {
+            for p in &t.providers {
+                f(p);
+            }
+        }
+    }
+
     /// The provider `provider_id` of `service_type` (a plugin providing two types is found
     /// under each, never one for the other).
     pub fn provider(&self, service_type: &str, provider_id: &str) -> Option<Arc<Provider>> {

@@ -99,13 +99,15 @@ impl EncodeStream for Counted {
 pub(crate) struct Forward {
     pub(crate) plane: Arc<ControlPlane>,
     pub(crate) links: Links,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Handler for Forward {
     fn call(&self, call: ServerCall) -> BoxFuture<'static, Result<ServerOutput, Status>> {
         let plane = self.plane.clone();
         let links = self.links.clone();
-        Box::pin(async move { forward(&plane, &links, call).await })
+        let metrics = self.metrics.clone();
+        Box::pin(async move { forward(&plane, &links, &metrics, call).await })
     }
 }
 
@@ -153,8 +155,10 @@ fn providers_for(
 async fn forward(
     plane: &ControlPlane,
     links: &Links,
+    metrics: &crate::metrics::Metrics,
     call: ServerCall,
 ) -> Result<ServerOutput, Status> {
+    let started = Instant::now();
     let path = call.uri.path().to_owned();
     let Some(routed) = parse(&path) else {
         return Err(Status::unimplemented(format!(
@@ -256,6 +260,19 @@ async fn forward(
             })
             .await;
         permit.record_result(&sent);
+        let code = match &sent {
+            Ok(_) => "ok",
+            Err(e) => e.code().as_str(),
+        };
+        link.note(routed.service_type, code);
+        metrics.record(
+            &crate::metrics::ProviderLabels {
+                service_type: routed.service_type.to_owned(),
+                provider: provider.provider_id.clone(),
+            },
+            code,
+            started.elapsed(),
+        );
         match sent {
             Ok(out) => return Ok(output(out, in_flight)),
             Err(e) if e.is_unprocessed() && keep.is_some() && routed.target == Target::Any => {

@@ -23,9 +23,27 @@ pub(crate) struct Link {
     pub(crate) in_flight: AtomicUsize,
     /// Ejects it while it keeps failing, and probes it back.
     pub(crate) breaker: CircuitBreaker,
+    /// The (service type, outcome) pairs of its calls, whose metric series go with it.
+    series: Mutex<Vec<(String, String)>>,
 }
 
 impl Link {
+    /// Notes that a call of `service_type` ended with `code` (for its metric series).
+    pub(crate) fn note(&self, service_type: &str, code: &str) {
+        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        if !series.iter().any(|(t, c)| t == service_type && c == code) {
+            series.push((service_type.to_owned(), code.to_owned()));
+        }
+    }
+
+    /// The (service type, outcome) pairs noted.
+    pub(crate) fn series(&self) -> Vec<(String, String)> {
+        self.series
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// A transport to the provider's verified address; `None` when it has none (any more).
     pub(crate) fn transport(
         &self,
@@ -48,20 +66,51 @@ impl Link {
 #[derive(Clone, Default)]
 pub(crate) struct Links(Arc<Mutex<HashMap<String, Arc<Link>>>>);
 
+impl std::fmt::Debug for Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Links").finish_non_exhaustive()
+    }
+}
+
 impl Links {
+    /// Removes and returns the links of plugins no longer admitted.
+    pub(crate) fn drain_gone(&self, plane: &ControlPlane) -> Vec<(String, Arc<Link>)> {
+        let mut links = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let gone: Vec<String> = links
+            .keys()
+            .filter(|id| plane.members.find(id).is_none())
+            .cloned()
+            .collect();
+        gone.into_iter()
+            .filter_map(|id| links.remove(&id).map(|l| (id, l)))
+            .collect()
+    }
+
+    /// Every link there is.
+    pub(crate) fn live(&self) -> Vec<(String, Arc<Link>)> {
+        let links = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        links
+            .iter()
+            .map(|(id, l)| (id.clone(), l.clone()))
+            .collect()
+    }
+
     /// The link to `provider_id`, made on first use.
     pub(crate) fn link(&self, plane: &ControlPlane, provider_id: &str) -> Arc<Link> {
         let mut links = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(link) = links.get(provider_id) {
             return link.clone();
         }
-        if links.len() >= plane.members.len() + 16 {
+        // Links of plugins gone are dropped at the next scrape (with their metric series);
+        // without scrapes, here, so that the table stays bounded by the admitted plugins.
+        if links.len() >= 2 * plane.members.len() + 64 {
             links.retain(|id, _| plane.members.find(id).is_some());
         }
         let link = Arc::new(Link {
             channel: OnceLock::new(),
             in_flight: AtomicUsize::new(0),
             breaker: CircuitBreaker::new(format!("provider {provider_id}"), plane.config().breaker),
+            series: Mutex::new(Vec::new()),
         });
         links.insert(provider_id.to_owned(), link.clone());
         link

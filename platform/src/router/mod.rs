@@ -6,6 +6,8 @@
 
 mod forward;
 mod links;
+
+pub(crate) use links::Links;
 mod path;
 
 use std::sync::Arc;
@@ -45,12 +47,18 @@ impl std::fmt::Debug for PlatformRouter {
 }
 
 impl PlatformRouter {
-    /// A router over `plane`'s registry.
-    pub fn new(plane: Arc<ControlPlane>) -> Self {
+    /// A router over `plane`'s registry, with `links` to the providers and `metrics` to
+    /// count its calls in (shared by every router of one platform).
+    pub(crate) fn new(
+        plane: Arc<ControlPlane>,
+        links: Links,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
         PlatformRouter {
             forward: Arc::new(forward::Forward {
                 plane: plane.clone(),
-                links: links::Links::default(),
+                links,
+                metrics,
             }),
             plane,
         }
