@@ -4,7 +4,6 @@
 //! values come from the registry (bounded), never from what a caller sends.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -119,18 +118,24 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records a routed call's first answer.
-    pub(crate) fn record(&self, labels: &ProviderLabels, code: &str, took: Duration) {
-        self.routed
-            .get_or_create(&RouteLabels {
-                service_type: labels.service_type.clone(),
-                provider: labels.provider.clone(),
-                code: code.to_owned(),
-            })
-            .inc();
-        self.latency
-            .get_or_create(labels)
-            .observe(took.as_secs_f64());
+    /// The series a provider's calls of `service_type` ending with `code` count in (kept by
+    /// the router's link to the provider, so that a call builds no labels).
+    pub(crate) fn series(
+        &self,
+        provider: &str,
+        service_type: &str,
+        code: &str,
+    ) -> (Counter, Histogram) {
+        let calls = self.routed.get_or_create_owned(&RouteLabels {
+            service_type: service_type.to_owned(),
+            provider: provider.to_owned(),
+            code: code.to_owned(),
+        });
+        let latency = self.latency.get_or_create_owned(&ProviderLabels {
+            service_type: service_type.to_owned(),
+            provider: provider.to_owned(),
+        });
+        (calls, latency)
     }
 
     /// The text exposition of every metric, the gauges read from `plane` and the router's

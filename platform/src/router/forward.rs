@@ -264,12 +264,10 @@ async fn forward(
             Ok(_) => "ok",
             Err(e) => e.code().as_str(),
         };
-        link.note(routed.service_type, code);
-        metrics.record(
-            &crate::metrics::ProviderLabels {
-                service_type: routed.service_type.to_owned(),
-                provider: provider.provider_id.clone(),
-            },
+        link.record(
+            metrics,
+            &provider.provider_id,
+            routed.service_type,
             code,
             started.elapsed(),
         );

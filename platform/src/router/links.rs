@@ -23,25 +23,59 @@ pub(crate) struct Link {
     pub(crate) in_flight: AtomicUsize,
     /// Ejects it while it keeps failing, and probes it back.
     pub(crate) breaker: CircuitBreaker,
-    /// The (service type, outcome) pairs of its calls, whose metric series go with it.
-    series: Mutex<Vec<(String, String)>>,
+    /// The metric series of its calls by (service type, outcome), kept here so that a
+    /// call counts without building labels; they go with it.
+    series: Mutex<Vec<Series>>,
+}
+
+/// One provider's metric series for one service type and outcome.
+struct Series {
+    service_type: String,
+    code: &'static str,
+    calls: prometheus_client::metrics::counter::Counter,
+    latency: prometheus_client::metrics::histogram::Histogram,
 }
 
 impl Link {
-    /// Notes that a call of `service_type` ended with `code` (for its metric series).
-    pub(crate) fn note(&self, service_type: &str, code: &str) {
+    /// Counts a call of `service_type` to this provider that ended with `code` after
+    /// `took`.
+    pub(crate) fn record(
+        &self,
+        metrics: &crate::metrics::Metrics,
+        provider: &str,
+        service_type: &str,
+        code: &'static str,
+        took: std::time::Duration,
+    ) {
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        if !series.iter().any(|(t, c)| t == service_type && c == code) {
-            series.push((service_type.to_owned(), code.to_owned()));
-        }
+        let found = series
+            .iter()
+            .position(|s| s.code == code && s.service_type == service_type);
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let (calls, latency) = metrics.series(provider, service_type, code);
+                series.push(Series {
+                    service_type: service_type.to_owned(),
+                    code,
+                    calls,
+                    latency,
+                });
+                series.len() - 1
+            }
+        };
+        series[at].calls.inc();
+        series[at].latency.observe(took.as_secs_f64());
     }
 
-    /// The (service type, outcome) pairs noted.
+    /// The (service type, outcome) pairs of its series.
     pub(crate) fn series(&self) -> Vec<(String, String)> {
         self.series
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .iter()
+            .map(|s| (s.service_type.clone(), s.code.to_owned()))
+            .collect()
     }
 
     /// A transport to the provider's verified address; `None` when it has none (any more).
