@@ -126,6 +126,30 @@ struct Row {
     provider_cpu_routed: Duration,
 }
 
+/// Admits the benchmark as a plugin that requires `echo`; its runtime token.
+async fn admit_bench(host: &str) -> Res<String> {
+    let hello = cp::HandshakeServiceClient::new(
+        Client::new(Channel::builder(host)?.build())
+            .with_interceptor(BearerToken::new(CALLER_SECRET)?),
+    );
+    Ok(cp::HandshakeService::handshake(
+        &hello,
+        Request::new(cp::HandshakeRequest {
+            core_protocol_version: 1,
+            app_protocol_versions: vec![1],
+            self_id: "bench".into(),
+            requires: vec![cp::ServiceDependency {
+                r#type: "echo".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+    )
+    .await?
+    .into_inner()
+    .runtime_token)
+}
+
 async fn call(c: &EchoServiceClient) -> Res<()> {
     c.echo(Request::new(EchoRequest {
         message: PAYLOAD.to_owned(),
@@ -168,28 +192,10 @@ async fn measure(
     calls: usize,
     secs: u64,
 ) -> Res<Row> {
-    let hello = cp::HandshakeServiceClient::new(
-        Client::new(Channel::builder(host)?.build())
-            .with_interceptor(BearerToken::new(CALLER_SECRET)?),
-    );
-    let admitted = cp::HandshakeService::handshake(
-        &hello,
-        Request::new(cp::HandshakeRequest {
-            core_protocol_version: 1,
-            app_protocol_versions: vec![1],
-            self_id: "bench".into(),
-            requires: vec![cp::ServiceDependency {
-                r#type: "echo".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }),
-    )
-    .await?
-    .into_inner();
+    let admitted_token = admit_bench(host).await?;
     let routed = EchoServiceClient::new(
         Client::new(Channel::builder(&format!("{host}/services/echo/-"))?.build())
-            .with_interceptor(BearerToken::new(&admitted.runtime_token)?),
+            .with_interceptor(BearerToken::new(&admitted_token)?),
     );
     let direct = EchoServiceClient::new(Client::new(Channel::builder(direct_url)?.build()));
     // Routable once the host checked the provider's address.
@@ -267,25 +273,7 @@ async fn fanout(
     connections: usize,
     per_connection: usize,
 ) -> Res<Fanout> {
-    let hello = cp::HandshakeServiceClient::new(
-        Client::new(Channel::builder(host)?.build())
-            .with_interceptor(BearerToken::new(CALLER_SECRET)?),
-    );
-    let admitted = cp::HandshakeService::handshake(
-        &hello,
-        Request::new(cp::HandshakeRequest {
-            core_protocol_version: 1,
-            app_protocol_versions: vec![1],
-            self_id: "bench".into(),
-            requires: vec![cp::ServiceDependency {
-                r#type: "echo".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }),
-    )
-    .await?
-    .into_inner();
+    let admitted_token = admit_bench(host).await?;
     // A second provider, registered before the watches open.
     let mut cmd = Command::new(plugin);
     cmd.args(["--listen", "127.0.0.1:0"])
@@ -294,7 +282,7 @@ async fn fanout(
     let (mut second, _) = spawn_listening(cmd)?;
     let discover = cp::ServiceRegistryClient::new(
         Client::new(Channel::builder(host)?.build())
-            .with_interceptor(BearerToken::new(&admitted.runtime_token)?),
+            .with_interceptor(BearerToken::new(&admitted_token)?),
     );
     let ready = Instant::now();
     loop {
@@ -324,7 +312,7 @@ async fn fanout(
     for _ in 0..connections {
         let registry = cp::ServiceRegistryClient::new(
             Client::new(Channel::builder(host)?.build())
-                .with_interceptor(BearerToken::new(&admitted.runtime_token)?),
+                .with_interceptor(BearerToken::new(&admitted_token)?),
         );
         for _ in 0..per_connection {
             let (registry, seen, opened) = (registry.clone(), seen_tx.clone(), opened_tx.clone());
@@ -401,28 +389,10 @@ struct Costs {
 }
 
 async fn costs(host: &str, direct_url: &str, calls: usize) -> Res<Costs> {
-    let hello = cp::HandshakeServiceClient::new(
-        Client::new(Channel::builder(host)?.build())
-            .with_interceptor(BearerToken::new(CALLER_SECRET)?),
-    );
-    let admitted = cp::HandshakeService::handshake(
-        &hello,
-        Request::new(cp::HandshakeRequest {
-            core_protocol_version: 1,
-            app_protocol_versions: vec![1],
-            self_id: "bench".into(),
-            requires: vec![cp::ServiceDependency {
-                r#type: "echo".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }),
-    )
-    .await?
-    .into_inner();
+    let admitted_token = admit_bench(host).await?;
     let registry = cp::ServiceRegistryClient::new(
         Client::new(Channel::builder(host)?.build())
-            .with_interceptor(BearerToken::new(&admitted.runtime_token)?),
+            .with_interceptor(BearerToken::new(&admitted_token)?),
     );
     let direct = EchoServiceClient::new(Client::new(Channel::builder(direct_url)?.build()));
     let discover = || async {
