@@ -161,6 +161,7 @@ fn echo_with(seen: Seen, name: &'static str, hung: Arc<Hung>) -> Router {
                         .map(|v| v.to_str().unwrap().to_owned());
                     let credential = req.headers().contains_key("authorization");
                     seen.lock().unwrap().push((caller, credential));
+                    let trace = req.headers().get("traceparent").cloned();
                     let text = req.into_inner().text;
                     if text == "breaker" && name == "echo-0" {
                         return Err(Status::unavailable("echo-0 is failing"));
@@ -174,6 +175,9 @@ fn echo_with(seen: Seen, name: &'static str, hung: Arc<Hung>) -> Router {
                     let mut resp = Response::new(msg(&format!("{name}: {text}")));
                     resp.trailers_mut()
                         .insert("x-served-by", HeaderValue::from_static(name));
+                    if let Some(trace) = trace {
+                        resp.headers_mut().insert("x-saw-traceparent", trace);
+                    }
                     Ok(resp)
                 }
             }),
@@ -863,4 +867,18 @@ async fn metrics_count_routed_calls_per_provider_and_forget_those_gone() {
     let text = w.platform.metrics();
     assert!(!text.contains(provider.as_str()), "{text}");
     assert!(text.contains("connect_plugin_host_plugins 1"), "{text}");
+}
+
+#[tokio::test]
+async fn trace_context_passes_through_the_host() {
+    let w = world(1).await;
+    const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    for protocol in [Protocol::Connect, Protocol::Grpc, Protocol::GrpcWeb] {
+        let c = through(&w, "/services/echo/-", protocol, HttpVersion::Http2);
+        let mut req = Request::new(msg("traced"));
+        req.headers_mut()
+            .insert("traceparent", HeaderValue::from_static(TRACE));
+        let resp: Response<Msg> = c.unary(&SAY, req).await.unwrap();
+        assert_eq!(resp.headers()["x-saw-traceparent"], TRACE, "{protocol:?}");
+    }
 }
