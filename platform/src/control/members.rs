@@ -243,7 +243,7 @@ impl Members {
 
     /// The member with this id.
     pub fn get(&self, id: &RuntimeId) -> Option<Arc<Member>> {
-        self.lock().get(id).cloned()
+        self.find(id.as_str())
     }
 
     /// The member with this id, given as text.

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use ring::hmac;
+use super::digest::DigestKey;
 use subtle::{Choice, ConstantTimeEq as _};
 
 use crate::registry::RegistryError;
@@ -83,7 +83,7 @@ impl fmt::Display for SelfIdPattern {
 /// assert!(!tokens.admits("logger", b"guess"));
 /// ```
 pub struct JoinTokens {
-    key: hmac::Key,
+    key: DigestKey,
     entries: Vec<(SelfIdPattern, [u8; 32])>,
 }
 
@@ -107,11 +107,7 @@ impl fmt::Debug for JoinTokens {
 impl JoinTokens {
     /// None yet: nobody is admitted by a join token.
     pub fn new() -> Self {
-        let rng = ring::rand::SystemRandom::new();
-        let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| {
-            tracing::warn!("no system randomness for the join token digest key; using a fixed key");
-            hmac::Key::new(hmac::HMAC_SHA256, b"connect-plugin join tokens")
-        });
+        let key = DigestKey::random("connect-plugin join tokens");
         JoinTokens {
             key,
             entries: Vec::new(),
@@ -119,10 +115,7 @@ impl JoinTokens {
     }
 
     fn digest(&self, secret: &[u8]) -> [u8; 32] {
-        let tag = hmac::sign(&self.key, secret);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&tag.as_ref()[..32]);
-        out
+        self.key.digest(secret)
     }
 
     /// Admits plugins whose self id matches `pattern` when they present `secret`.

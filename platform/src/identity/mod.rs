@@ -2,6 +2,7 @@
 //! later control-plane call carries, and the join tokens that admit self-registering
 //! plugins in the first place.
 
+mod digest;
 mod join;
 mod runtime_id;
 mod tokens;

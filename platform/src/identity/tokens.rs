@@ -8,9 +8,9 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::digest::DigestKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::hmac;
 use subtle::ConstantTimeEq as _;
 
 use super::RuntimeId;
@@ -104,7 +104,7 @@ struct Entry {
 /// assert!(store.verify(&issued.token).is_err());
 /// ```
 pub struct TokenStore {
-    key: hmac::Key,
+    key: DigestKey,
     limits: TokenLimits,
     entries: Mutex<HashMap<[u8; SELECTOR_LEN], Entry>>,
 }
@@ -127,11 +127,7 @@ impl Default for TokenStore {
 impl TokenStore {
     /// An empty store; its digest key is random and never leaves the process.
     pub fn new(limits: TokenLimits) -> Self {
-        let rng = ring::rand::SystemRandom::new();
-        let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).unwrap_or_else(|_| {
-            tracing::warn!("no system randomness for the token digest key; using a fixed key");
-            hmac::Key::new(hmac::HMAC_SHA256, b"connect-plugin runtime tokens")
-        });
+        let key = DigestKey::random("connect-plugin runtime tokens");
         TokenStore {
             key,
             limits,
@@ -149,10 +145,7 @@ impl TokenStore {
     }
 
     fn digest(&self, secret: &[u8]) -> [u8; 32] {
-        let tag = hmac::sign(&self.key, secret);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&tag.as_ref()[..32]);
-        out
+        self.key.digest(secret)
     }
 
     /// How many tokens are held.
